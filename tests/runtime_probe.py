@@ -1,0 +1,132 @@
+"""Run one fixture script under real torch and report which `.grad` reads came back None.
+
+Usage: python tests/runtime_probe.py SCRIPT  -> one JSON object on stdout:
+  nonleaf_reads      lines where `.grad` was read on a non-leaf that does not retain grad
+                     (torch's own UserWarning; also for tensor subclasses, found by walking the stack)
+  late_retain_reads  lines where `.grad` of a retained non-leaf came back None because every
+                     backward() through it ran before its retain_grad() (torch is silent there)
+  optimizer_errors   lines where an optimizer raised "can't optimize a non-leaf Tensor"
+  error              any other exception that ended the script, as "Type: message (line N)"
+
+The script runs as __main__ in this process, so the probe sees its frames. Torch is the authority
+here: nothing in this file knows gradlint's rules.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+import warnings
+import weakref
+
+import torch
+from torch.overrides import TorchFunctionMode
+
+NONLEAF_WARNING = "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed"
+NONLEAF_OPTIMIZER = "can't optimize a non-leaf Tensor"
+
+script = os.path.abspath(sys.argv[1])
+nonleaf_reads: set[int] = set()
+late_retain_reads: set[int] = set()
+backward_count = 0
+created_at: "weakref.WeakKeyDictionary[torch.Tensor, int]" = weakref.WeakKeyDictionary()
+retained_at: "weakref.WeakKeyDictionary[torch.Tensor, int]" = weakref.WeakKeyDictionary()
+
+
+def script_line(frame=None) -> int | None:
+    """Innermost line of the fixture on the current stack."""
+    frame = frame or sys._getframe(1)
+    while frame is not None:
+        if os.path.abspath(frame.f_code.co_filename) == script:
+            return frame.f_lineno
+        frame = frame.f_back
+    return None
+
+
+def record_warning(message, category, filename, lineno, file=None, line=None):
+    if NONLEAF_WARNING in str(message):
+        found = script_line()
+        if found is not None:
+            nonleaf_reads.add(found)
+
+
+class CreationRecorder(TorchFunctionMode):
+    """Remember how many backward passes had run when each tensor was made."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        result = func(*args, **(kwargs or {}))
+        for out in result if isinstance(result, (tuple, list)) else (result,):
+            if isinstance(out, torch.Tensor) and out not in created_at:
+                try:
+                    created_at[out] = backward_count
+                except TypeError:
+                    pass
+        return result
+
+
+_original_backward = torch.autograd.backward
+
+
+def counting_backward(*args, **kwargs):
+    global backward_count
+    result = _original_backward(*args, **kwargs)
+    backward_count += 1
+    return result
+
+
+_original_retain_grad = torch.Tensor.retain_grad
+
+
+def recording_retain_grad(self):
+    if self not in retained_at:
+        retained_at[self] = backward_count
+    return _original_retain_grad(self)
+
+
+_base_grad = torch._C.TensorBase.grad
+
+
+def probed_grad_get(self):
+    value = _base_grad.__get__(self)
+    if value is None and self.requires_grad and not self.is_leaf and self.retains_grad:
+        made, retained = created_at.get(self), retained_at.get(self)
+        if made is not None and retained is not None and made < retained == backward_count:
+            found = script_line()
+            if found is not None:
+                late_retain_reads.add(found)
+    return value
+
+
+def main() -> None:
+    torch.autograd.backward = counting_backward
+    torch.Tensor.retain_grad = recording_retain_grad
+    torch.Tensor.grad = property(probed_grad_get, _base_grad.__set__, _base_grad.__delete__)
+    warnings.simplefilter("always")
+    warnings.showwarning = record_warning
+    optimizer_errors: list[int] = []
+    error = None
+    sys.argv = [script]
+    sys.path.insert(0, os.path.dirname(script))
+    code = compile(open(script, encoding="utf-8").read(), script, "exec")
+    try:
+        with CreationRecorder():
+            exec(code, {"__name__": "__main__", "__file__": script})
+    except BaseException as exc:  # the script's own failure is data, not a probe crash
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) == script]
+        line = frames[-1].lineno if frames else None
+        if isinstance(exc, ValueError) and NONLEAF_OPTIMIZER in str(exc):
+            optimizer_errors.append(line)
+        elif not isinstance(exc, SystemExit) or exc.code not in (None, 0):
+            error = f"{type(exc).__name__}: {exc} (line {line})"
+    sys.stdout.flush()
+    print(json.dumps({
+        "nonleaf_reads": sorted(nonleaf_reads),
+        "late_retain_reads": sorted(late_retain_reads),
+        "optimizer_errors": optimizer_errors,
+        "error": error,
+    }), file=sys.__stdout__)
+
+
+if __name__ == "__main__":
+    main()
