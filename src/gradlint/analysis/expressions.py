@@ -1,0 +1,442 @@
+"""Expressions: the value of each expression, and the `.grad` reads inside them."""
+from __future__ import annotations
+
+import ast
+import builtins
+from typing import List, Optional
+
+from . import torch_api as api
+from .values import (NOTHING, UNKNOWN, Category, Leaf, Obj, Shape, T, TensorState, Value, Why)
+
+_UNSET = object()
+
+
+class ExpressionsMixin:
+    def eval(self, node) -> Value:
+        if node is None:
+            return self.const(None)
+        handler = getattr(self, "expr_" + type(node).__name__, None)
+        if handler is None:
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.expr):
+                    self.eval(child)
+            return UNKNOWN
+        return handler(node)
+
+    # ----------------------------------------------------------------- constants and names
+    def const(self, value=_UNSET, **extra) -> Value:
+        """A Python value that is not a tensor; `const()` alone: one we don't know."""
+        cache = self.__dict__.setdefault("_consts", {})
+        key = (type(value).__name__, value if isinstance(value, (int, float, str, bool, type(None))) else id(value),
+               tuple(sorted(extra.items())))
+        obj = cache.get(key)
+        if obj is None:
+            obj = Obj(T.CONST, const=value, label=repr(value), extra=dict(extra))
+            cache[key] = obj
+        return frozenset({obj})
+
+    def opaque(self) -> Value:
+        return self.const()
+
+    def qual(self, qualname: str) -> Value:
+        cache = self.__dict__.setdefault("_quals", {})
+        obj = cache.get(qualname)
+        if obj is None:
+            obj = Obj(T.CONST, const=_UNSET, qualname=qualname, label=qualname.rsplit(".", 1)[-1])
+            cache[qualname] = obj
+        return frozenset({obj})
+
+    def truth(self, value: Value) -> Optional[bool]:
+        if len(value) != 1:
+            return None
+        (obj,) = value
+        if obj.sort is T.CONST and obj.qualname is None and obj.const is not _UNSET and not obj.extra:
+            try:
+                return bool(obj.const)
+            except Exception:  # noqa: BLE001 - any odd constant is simply unknown
+                return None
+        return None
+
+    def known_const(self, value: Value, default=_UNSET):
+        if len(value) == 1:
+            (obj,) = value
+            if obj.sort is T.CONST and obj.qualname is None and obj.const is not _UNSET:
+                return obj.const
+        return default
+
+    def qualname_of(self, node) -> Optional[str]:
+        """The torch (or other imported) name an expression refers to, without evaluating calls."""
+        if isinstance(node, ast.Name):
+            value = self.lookup(node.id)
+        elif isinstance(node, ast.Attribute):
+            base = self.qualname_of(node.value)
+            return f"{base}.{node.attr}" if base else None
+        else:
+            return None
+        if value and len(value) == 1:
+            (obj,) = value
+            if obj.sort is T.CONST and obj.qualname:
+                return obj.qualname
+        return None
+
+    def expr_Constant(self, node: ast.Constant) -> Value:
+        return self.const(node.value)
+
+    def expr_Name(self, node: ast.Name) -> Value:
+        value = self.lookup(node.id)
+        if value is None:
+            return self.qual("builtins." + node.id) if hasattr(builtins, node.id) else UNKNOWN
+        return value or UNKNOWN
+
+    # ----------------------------------------------------------------- attributes
+    def expr_Attribute(self, node: ast.Attribute) -> Value:
+        if node.attr == "grad":
+            return self.read_attribute(node)
+        return self.attribute_value(self.eval(node.value), node.attr, node)
+
+    def read_attribute(self, node: ast.Attribute) -> Value:
+        base = self.eval(node.value)
+        self.check_grad_read(node.value, base, self.source.attribute_span(node))
+        return UNKNOWN
+
+    def attribute_value(self, base: Value, name: str, node) -> Value:
+        out = NOTHING
+        for obj in base:
+            if obj.sort is T.CONST and obj.qualname:
+                out |= self.qual(f"{obj.qualname}.{name}")
+            elif obj.sort is T.TENSOR:
+                out |= self.tensor_attribute(obj, name, node)
+            elif obj.sort in (T.INSTANCE, T.TORCH_MODULE, T.CLASS):
+                out |= self.object_attribute(obj, name)
+            elif obj.sort is T.TUPLE and name in ("values", "indices"):
+                shape = self.shape(obj)
+                index = 0 if name == "values" else 1
+                out |= shape.items[index] if shape and shape.exact and len(shape.items) == 2 else UNKNOWN
+            else:
+                out |= UNKNOWN
+        return out or UNKNOWN
+
+    def tensor_attribute(self, obj: Obj, name: str, node) -> Value:
+        if name in api.DETACHING_ATTRIBUTES:
+            return frozenset({self.new_tensor(node, {Leaf.PLAIN}, device=obj.device, dtype=obj.dtype)})
+        if name in api.SELF_ATTRIBUTES and obj.dtype in ("float32", "float64", "float16", "bfloat16"):
+            return frozenset({obj})
+        if name in api.VIEW_ATTRIBUTES or name in api.SELF_ATTRIBUTES:
+            return self.op_result(node, [frozenset({obj})], self.source.segment(node))
+        if name in api.NONTENSOR_ATTRIBUTES:
+            return self.opaque()
+        return UNKNOWN
+
+    def object_attribute(self, obj: Obj, name: str) -> Value:
+        value = self.state.get(("a", obj, name))
+        if value is not None:
+            return value
+        if obj.sort is T.TORCH_MODULE:
+            if api.is_layer_parameter(name) and obj.qualname in api.MODULES_WITH_PARAMETERS:
+                return frozenset({self.parameter_of(obj, name)})
+            return UNKNOWN
+        cls = obj if obj.sort is T.CLASS else obj.extra.get("class")
+        found = self.class_lookup(cls, name) if cls is not None else None
+        return found if found is not None else UNKNOWN
+
+    def class_lookup(self, cls: Obj, name: str, depth: int = 0) -> Optional[Value]:
+        if cls is None or depth > 8 or cls.sort is not T.CLASS:
+            return None
+        namespace = cls.extra.get("namespace", {})
+        if name in namespace:
+            return namespace[name]
+        for base in cls.extra.get("bases", ()):
+            for parent in base:
+                found = self.class_lookup(parent, name, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    def parameter_of(self, module: Obj, name: str) -> Obj:
+        """The parameter `module.<name>` of a torch.nn layer: a leaf that requires grad."""
+        param = self.site_obj(module.node, T.TENSOR, ("parameter", name, id(module)),
+                              label=name, device=module.device, dtype=module.dtype)
+        if self.state.get(("t", param)) is None:
+            self.set_tensor_state(param, TensorState(frozenset({Leaf.RG_LEAF})))
+            self.state.set(("a", module, name), frozenset({param}))
+        return param
+
+    # ----------------------------------------------------------------- subscripts
+    def expr_Subscript(self, node: ast.Subscript) -> Value:
+        base = self.eval(node.value)
+        return self.subscript_value(base, node)
+
+    def subscript_value(self, base: Value, node: ast.Subscript) -> Value:
+        index = self.eval(node.slice)
+        out = NOTHING
+        for obj in base:
+            if obj.sort is T.TENSOR:
+                out |= self.op_result(node, [frozenset({obj})], self.source.segment(node))
+            elif obj.sort in (T.LIST, T.TUPLE, T.DICT):
+                out |= self.container_item(obj, index, node)
+            else:
+                out |= UNKNOWN
+        return out or UNKNOWN
+
+    def container_item(self, obj: Obj, index: Value, node) -> Value:
+        shape = self.shape(obj)
+        if shape is None:
+            return UNKNOWN
+        key = self.known_const(index)
+        if isinstance(node.slice, ast.Slice):
+            return frozenset({self.new_container(node, T.LIST, Shape(summary=shape.everything()))})
+        if shape.exact and key is not _UNSET:
+            if shape.keys is not None:
+                if key in shape.keys:
+                    return shape.items[shape.keys.index(key)]
+            elif isinstance(key, int) and -len(shape.items) <= key < len(shape.items):
+                return shape.items[key]
+            return UNKNOWN
+        # An element we cannot pin down: a finding only if every element would be one.
+        everything = shape.everything()
+        if everything and all(o.sort is T.TENSOR and self.tensor_state(o).leaf == {Leaf.NONLEAF}
+                              for o in everything):
+            return everything
+        return UNKNOWN
+
+    # ----------------------------------------------------------------- containers
+    def new_container(self, node, sort: T, shape: Shape, key=None) -> Obj:
+        obj = self.site_obj(node, sort, key)
+        self.state.set(("e", obj), shape)
+        return obj
+
+    def shape(self, obj: Obj) -> Optional[Shape]:
+        return self.state.get(("e", obj))
+
+    def container_add(self, obj: Obj, value: Value) -> None:
+        shape = self.shape(obj) or Shape(summary=UNKNOWN)
+        if shape.exact and shape.keys is None:
+            self.state.set(("e", obj), Shape(shape.items + (value,)))
+        else:
+            self.state.set(("e", obj), Shape(summary=shape.everything() | value))
+
+    def container_set(self, obj: Obj, index: Value, value: Value, strong: bool) -> None:
+        shape = self.shape(obj) or Shape(summary=UNKNOWN)
+        key = self.known_const(index)
+        if shape.exact and key is not _UNSET and strong:
+            items = list(shape.items)
+            if shape.keys is not None:
+                keys = list(shape.keys)
+                if key in keys:
+                    items[keys.index(key)] = value
+                else:
+                    keys.append(key)
+                    items.append(value)
+                self.state.set(("e", obj), Shape(tuple(items), tuple(keys), shape.summary))
+                return
+            if isinstance(key, int) and -len(items) <= key < len(items):
+                items[key] = value
+                self.state.set(("e", obj), Shape(tuple(items), None, shape.summary))
+                return
+        self.state.set(("e", obj), Shape(summary=shape.everything() | value))
+
+    def expr_Tuple(self, node) -> Value:
+        return self.literal_sequence(node, T.TUPLE)
+
+    def expr_List(self, node) -> Value:
+        return self.literal_sequence(node, T.LIST)
+
+    def expr_Set(self, node) -> Value:
+        return self.literal_sequence(node, T.LIST)
+
+    def literal_sequence(self, node, sort: T) -> Value:
+        items, summary, exact = [], NOTHING, True
+        for element in node.elts:
+            if isinstance(element, ast.Starred):
+                summary |= self.iterate(self.eval(element.value))
+                exact = False
+            else:
+                items.append(self.eval(element))
+        shape = Shape(tuple(items)) if exact else Shape(summary=summary.union(*items))
+        return frozenset({self.new_container(node, sort, shape)})
+
+    def expr_Dict(self, node: ast.Dict) -> Value:
+        keys, items, summary, exact = [], [], NOTHING, True
+        for key_node, value_node in zip(node.keys, node.values):
+            value = self.eval(value_node)
+            if key_node is None:
+                for obj in value:
+                    shape = self.shape(obj) if obj.sort is T.DICT else None
+                    summary |= shape.everything() if shape else UNKNOWN
+                exact = False
+                continue
+            key = self.known_const(self.eval(key_node))
+            if key is _UNSET or key in keys:
+                exact = False
+            keys.append(key)
+            items.append(value)
+        shape = Shape(tuple(items), tuple(keys)) if exact else Shape(summary=summary.union(*items))
+        return frozenset({self.new_container(node, T.DICT, shape)})
+
+    def iterate(self, value: Value) -> Value:
+        """What a `for` over `value` binds, one element at a time (any of them)."""
+        out = NOTHING
+        for obj in value:
+            if obj.sort in (T.LIST, T.TUPLE, T.PARAMETERS):
+                shape = self.shape(obj)
+                out |= shape.everything() if shape else UNKNOWN
+            elif obj.sort is T.DICT:
+                shape = self.shape(obj)
+                out |= frozenset().union(*(self.const(k) for k in shape.keys)) if shape and shape.exact \
+                    and shape.keys else self.opaque()
+            elif obj.sort is T.TENSOR:
+                out |= self.op_result(obj.node or ast.Pass(), [frozenset({obj})], "iterating", key="rows")
+            elif obj.sort is T.CONST and obj.qualname is None:
+                out |= self.opaque()
+            else:
+                out |= UNKNOWN
+        return out
+
+    # ----------------------------------------------------------------- comprehensions
+    def comprehension(self, node, element_nodes) -> List[Value]:
+        frame = self.frame
+        targets = {n.id for g in node.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+        self.frame = type(frame)(("comp", id(node), self.context), frame, frozenset(targets))
+        try:
+            for generator in node.generators:
+                self.bind(generator.target, self.iterate(self.eval(generator.iter)) or UNKNOWN, node)
+                for condition in generator.ifs:
+                    self.eval(condition)
+            return [self.eval(e) for e in element_nodes]
+        finally:
+            self.frame = frame
+
+    def expr_ListComp(self, node) -> Value:
+        (element,) = self.comprehension(node, [node.elt])
+        return frozenset({self.new_container(node, T.LIST, Shape(summary=element))})
+
+    expr_SetComp = expr_ListComp
+    expr_GeneratorExp = expr_ListComp
+
+    def expr_DictComp(self, node) -> Value:
+        _, value = self.comprehension(node, [node.key, node.value])
+        return frozenset({self.new_container(node, T.DICT, Shape(summary=value))})
+
+    def expr_Lambda(self, node: ast.Lambda) -> Value:
+        fobj = self.site_obj(node, T.FUNCTION, label="lambda")
+        fobj.extra["closure"] = self.frame
+        fobj.extra["grad_mode"] = True
+        return frozenset({fobj})
+
+    # ----------------------------------------------------------------- operators
+    def expr_BinOp(self, node: ast.BinOp) -> Value:
+        operands = [self.eval(node.left), self.eval(node.right)]
+        if isinstance(node.op, ast.Add) and any(o.sort in (T.LIST, T.TUPLE) for v in operands for o in v):
+            summary = NOTHING
+            for value in operands:
+                summary |= self.iterate(value)
+            return frozenset({self.new_container(node, T.LIST, Shape(summary=summary))})
+        return self.binary_result(node, operands)
+
+    def binary_result(self, node, operands: List[Value]) -> Value:
+        if any(o.sort is T.TENSOR for v in operands for o in v):
+            return self.op_result(node, operands, self.source.segment(node))
+        if all(o.sort is T.CONST for v in operands for o in v):
+            return self.opaque()
+        return UNKNOWN
+
+    def expr_UnaryOp(self, node: ast.UnaryOp) -> Value:
+        operand = self.eval(node.operand)
+        if isinstance(node.op, ast.Not):
+            truth = self.truth(operand)
+            return self.const(not truth) if truth is not None else self.opaque()
+        return self.binary_result(node, [operand])
+
+    def expr_BoolOp(self, node: ast.BoolOp) -> Value:
+        out = NOTHING
+        guards = 0
+        try:
+            for item in node.values:
+                out |= self.eval(item)
+                guard = self.leaf_guard(item) if isinstance(node.op, ast.And) else None
+                if guard:
+                    self.leaf_guards.append(guard)
+                    guards += 1
+        finally:
+            for _ in range(guards):
+                self.leaf_guards.pop()
+        return out
+
+    def expr_Compare(self, node: ast.Compare) -> Value:
+        operands = [self.eval(node.left)] + [self.eval(c) for c in node.comparators]
+        if any(o.sort is T.TENSOR for v in operands for o in v) and not any(
+                isinstance(op, (ast.Is, ast.IsNot, ast.In, ast.NotIn)) for op in node.ops):
+            return frozenset({self.new_tensor(node, {Leaf.PLAIN})})
+        return self.opaque()
+
+    def expr_IfExp(self, node: ast.IfExp) -> Value:
+        truth = self.truth(self.eval(node.test))
+        if truth is True:
+            return self.eval(node.body)
+        if truth is False:
+            return self.eval(node.orelse)
+        return self.eval(node.body) | self.eval(node.orelse)
+
+    def expr_JoinedStr(self, node) -> Value:
+        for value in node.values:
+            self.eval(value)
+        return self.opaque()
+
+    def expr_FormattedValue(self, node) -> Value:
+        self.eval(node.value)
+        return self.opaque()
+
+    def expr_NamedExpr(self, node) -> Value:
+        value = self.eval(node.value)
+        self.bind(node.target, value, node)
+        return value
+
+    def expr_Starred(self, node) -> Value:
+        return self.eval(node.value)
+
+    def expr_Await(self, node) -> Value:
+        self.eval(node.value)
+        return UNKNOWN
+
+    def expr_Slice(self, node) -> Value:
+        for part in (node.lower, node.upper, node.step):
+            if part is not None:
+                self.eval(part)
+        return self.opaque()
+
+    # ----------------------------------------------------------------- tensor results
+    def op_result(self, node, operands: List[Value], text: str, key=None) -> Value:
+        """The result of a differentiable op: a non-leaf when an input may require grad."""
+        tensors = [o for v in operands for o in v if o.sort is T.TENSOR]
+        if not tensors and any(o.sort is not T.CONST for v in operands for o in v):
+            return UNKNOWN
+        may_rg = may_unknown = False
+        all_may_plain = True
+        for value in operands:
+            kinds = self.leaf_kinds(value) if value else {Leaf.PLAIN}
+            may_rg |= bool(kinds & {Leaf.RG_LEAF, Leaf.NONLEAF})
+            may_unknown |= Leaf.UNKNOWN in kinds
+            all_may_plain &= bool(kinds & {Leaf.PLAIN, Leaf.UNKNOWN})
+        grad = self.grad_enabled()
+        leaf = set()
+        if grad is False:
+            leaf.add(Leaf.PLAIN)
+        elif grad is None:
+            leaf.add(Leaf.UNKNOWN if may_rg or may_unknown else Leaf.PLAIN)
+        else:
+            if may_rg:
+                leaf.add(Leaf.NONLEAF)
+            if may_unknown:
+                leaf.add(Leaf.UNKNOWN)
+            if all_may_plain:
+                leaf.add(Leaf.PLAIN)
+        devices = {o.device for o in tensors}
+        dtypes = {o.dtype for o in tensors}
+        why = None
+        if Leaf.NONLEAF in leaf:
+            why = Why(node.lineno, node.col_offset, f"`{text}` on line {node.lineno} computed it",
+                      Category.COMPUTED) if hasattr(node, "lineno") else None
+        return frozenset({self.new_tensor(
+            node, leaf, why, key=key,
+            device=devices.pop() if len(devices) == 1 else None,
+            dtype=dtypes.pop() if len(dtypes) == 1 else None)})

@@ -1,0 +1,46 @@
+"""What the analysis finds, before rules turn it into diagnostics."""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+from .values import TensorState
+
+
+@dataclass(frozen=True)
+class Span:
+    """A source range: 1-based lines, 0-based character columns, end exclusive."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True)
+class GradRead:
+    """A `.grad` read of a tensor that is a non-leaf on some path reaching it."""
+
+    span: Span  # the `grad` attribute (or the "grad" string of a getattr)
+    subject: str  # source text of the tensor expression, e.g. "y" or "(x * 2)"
+    subject_node: ast.AST
+    state: TensorState  # the state that makes it a finding
+    late_retain: bool  # True: retained only after the backward (GL003)
+    escaped_call: Optional[int] = None  # a helper's read: the line of the call that passed it
+
+
+@dataclass(frozen=True)
+class NonLeafOptimizerArgument:
+    """A non-leaf tensor handed to a torch.optim optimizer."""
+
+    span: Span
+    subject: str
+    state: TensorState
+    optimizer: str
+
+
+@dataclass
+class Facts:
+    grad_reads: Tuple[GradRead, ...]
+    optimizer_arguments: Tuple[NonLeafOptimizerArgument, ...]

@@ -1,0 +1,299 @@
+"""An abstract interpreter over Python's `ast` that tracks what each tensor is.
+
+It walks each scope in statement order, as the program would run: module top level first, then
+functions where they are called (inlined with the caller's values), then functions never called in
+the file (with unknown parameters). Branches are explored separately and joined; loops run twice
+from the joined state, and only the last run reports, so a binding made in a later iteration is seen.
+
+Split in three mixins: statements (flow), expressions (values), calls (torch's API and user code).
+"""
+from __future__ import annotations
+
+import ast
+from typing import Dict, List, Optional, Tuple
+
+from . import torch_api as api
+from .calls import CallsMixin
+from .expressions import ExpressionsMixin
+from .facts import Facts, GradRead, NonLeafOptimizerArgument, Span
+from .source import SourceText
+from .state import State
+from .statements import StatementsMixin
+from .values import (NOTHING, UNKNOWN, Epoch, Leaf, Obj, Retain, T, TensorState, Value, Why)
+
+MAX_CALL_DEPTH = 6
+STATEMENT_BUDGET = 200_000  # statements executed per file, inlining and loop passes included
+COMPACT_DEPTH = 48
+
+
+class Frame:
+    """A scope activation: the module, a class body, or one inlined call of a function."""
+
+    def __init__(self, key, parent: Optional["Frame"], local_names=frozenset(), globals_=frozenset(),
+                 is_module=False):
+        self.key = key
+        self.parent = parent
+        self.local_names = local_names
+        self.globals = globals_
+        self.is_module = is_module
+        self.returns: List[Tuple[State, Value]] = []
+        self.module = self if is_module else parent.module  # type: ignore[union-attr]
+
+
+class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
+    def __init__(self, tree: ast.Module, source: SourceText):
+        self.tree = tree
+        self.source = source
+        self.state = State()
+        self.state.set("epoch", Epoch())
+        self.state.set("grad", True)
+        self.quiet = 0  # >0 while exploring (loop passes that do not report)
+        self.sites: Dict[tuple, Obj] = {}
+        self.context: Tuple[int, ...] = ()
+        self.call_stack: List[ast.AST] = []
+        self.inlined: set = set()
+        self.budget = STATEMENT_BUDGET
+        self.reads: Dict[tuple, GradRead] = {}
+        self.optimizer_args: Dict[tuple, NonLeafOptimizerArgument] = {}
+        self.leaf_guards: List[str] = []  # expressions proven leaves by an `is_leaf` test
+        self.loops: list = []  # (continue states, break states) per enclosing loop
+        text = source.text
+        # Freezing parameters anywhere makes "a module output requires grad" unprovable.
+        self.parameters_may_be_frozen = "requires_grad_(False" in text or "requires_grad = False" in text \
+            or "requires_grad=False" in text.replace("requires_grad=False)", "") or \
+            "requires_grad_(requires_grad=False" in text
+        self.defaults_changed = any(name.split(".")[-1] in text for name in api.DEFAULT_CHANGERS)
+        self.module_frame = Frame("module", None, is_module=True)
+        self.frame = self.module_frame
+        self.functions: List[Tuple[ast.AST, Frame]] = []
+
+    # ----------------------------------------------------------------- running
+    def run(self) -> Facts:
+        self.exec_block(self.tree.body)
+        self.analyse_uncalled_functions()
+        return Facts(tuple(self.reads[k] for k in sorted(self.reads)),
+                     tuple(self.optimizer_args[k] for k in sorted(self.optimizer_args)))
+
+    def analyse_uncalled_functions(self) -> None:
+        """Functions the file never calls: analyse once, parameters unknown, globals as at the end."""
+        done = 0
+        while done < len(self.functions):
+            node, closure = self.functions[done]
+            done += 1
+            if node in self.inlined or self.budget <= 0:
+                continue
+            self.inlined.add(node)
+            saved_state = self.state
+            self.state = self.state.child()
+            self.state.dead = False
+            self.state.set("epoch", Epoch())
+            self.state.set("grad", self.decorated_grad_mode(node))
+            frame = self.new_frame(node, closure, ("standalone",))
+            for name in self.parameter_names(node):
+                self.state.set(("v", frame.key, name), UNKNOWN)
+            saved_frame, self.frame = self.frame, frame
+            try:
+                self.exec_block(node.body)
+            finally:
+                self.frame = saved_frame
+                self.state = saved_state
+
+    # ----------------------------------------------------------------- frames and names
+    def new_frame(self, node, closure: Frame, context) -> Frame:
+        local_names, globals_ = self.scope_names(node)
+        return Frame(("f", id(node), context), closure, local_names, globals_)
+
+    _scope_cache: dict = {}
+
+    def scope_names(self, node) -> Tuple[frozenset, frozenset]:
+        cached = self._scope_cache.get(id(node))
+        if cached is not None and cached[0] is node:
+            return cached[1], cached[2]
+        assigned, declared_global = set(self.parameter_names(node)), set()
+        stack = list(node.body) if isinstance(node.body, list) else [node.body]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, (ast.Global, ast.Nonlocal)):
+                declared_global.update(item.names)
+                continue
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                assigned.add(item.name)
+                stack.extend(item.decorator_list)
+                continue
+            if isinstance(item, ast.Lambda):
+                continue
+            if isinstance(item, ast.Name) and isinstance(item.ctx, (ast.Store, ast.Del)):
+                assigned.add(item.id)
+            elif isinstance(item, (ast.Import, ast.ImportFrom)):
+                for alias in item.names:
+                    assigned.add((alias.asname or alias.name).split(".")[0])
+            elif isinstance(item, ast.ExceptHandler) and item.name:
+                assigned.add(item.name)
+            if isinstance(item, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                continue  # comprehension targets are their own scope
+            stack.extend(ast.iter_child_nodes(item))
+        local_names = frozenset(assigned - declared_global)
+        self._scope_cache[id(node)] = (node, local_names, frozenset(declared_global))
+        return local_names, frozenset(declared_global)
+
+    @staticmethod
+    def parameter_names(node) -> List[str]:
+        args = node.args
+        names = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+        names += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+        return names
+
+    def target_frame(self, name: str) -> Frame:
+        frame = self.frame
+        if name in frame.globals:
+            return frame.module
+        return frame
+
+    def lookup(self, name: str) -> Optional[Value]:
+        frame = self.frame
+        if name in frame.globals:
+            frame = frame.module
+        while frame is not None:
+            if frame.is_module or name in frame.local_names or frame.key[0] == "class":
+                value = self.state.get(("v", frame.key, name))
+                if value is not None or (not frame.is_module and frame.key[0] != "class"):
+                    return value if value is not None else UNKNOWN
+            frame = frame.parent
+        return None
+
+    def bind_name(self, name: str, value: Value) -> None:
+        self.state.set(("v", self.target_frame(name).key, name), value)
+
+    # ----------------------------------------------------------------- objects
+    def site_obj(self, node, sort: T, key=None, **fields) -> Obj:
+        """The abstract object for an allocation site in the current call context."""
+        site = (id(node), key, self.context)
+        obj = self.sites.get(site)
+        if obj is None:
+            obj = Obj(sort, site=site, node=node, **fields)
+            self.sites[site] = obj
+        return obj
+
+    def tensor_state(self, obj: Obj) -> TensorState:
+        state = self.state.get(("t", obj))
+        return state if state is not None else TensorState(frozenset({Leaf.UNKNOWN}), frozenset({Retain.MAYBE}))
+
+    def set_tensor_state(self, obj: Obj, state: TensorState) -> None:
+        self.state.set(("t", obj), state)
+
+    def new_tensor(self, node, leaf, why: Optional[Why] = None, key=None, **fields) -> Obj:
+        obj = self.site_obj(node, T.TENSOR, key, **fields)
+        epoch = self.epoch()
+        self.set_tensor_state(obj, TensorState(frozenset(leaf), why=why, created_epoch=epoch.count))
+        return obj
+
+    def epoch(self) -> Epoch:
+        return self.state.get("epoch") or Epoch()
+
+    def grad_enabled(self) -> Optional[bool]:
+        return self.state.get("grad", True)
+
+    def leaf_kinds(self, value: Value) -> set:
+        """The leaf statuses the tensors in `value` may have (UNKNOWN for non-tensors we can't see)."""
+        kinds = set()
+        for obj in value:
+            if obj.sort is T.TENSOR:
+                kinds |= self.tensor_state(obj).leaf
+            elif obj.sort in (T.CONST,):
+                kinds.add(Leaf.PLAIN)
+            else:
+                kinds.add(Leaf.UNKNOWN)
+        return kinds
+
+    # ----------------------------------------------------------------- effects
+    def escape(self, value: Value, depth: int = 0) -> None:
+        """`value` went where we cannot follow: someone may call retain_grad() on it."""
+        for obj in value:
+            if obj.sort is T.TENSOR:
+                state = self.tensor_state(obj)
+                if Retain.MAYBE not in state.retain:
+                    self.set_tensor_state(obj, state.with_(retain=state.retain | {Retain.MAYBE}))
+            elif depth < 2 and obj.sort in (T.LIST, T.TUPLE, T.DICT):
+                shape = self.shape(obj)
+                if shape is not None:
+                    self.escape(shape.everything(), depth + 1)
+            elif depth < 2 and obj.sort is T.INSTANCE:
+                for key in list(self.attribute_keys(obj)):
+                    self.escape(self.state.get(key) or NOTHING, depth + 1)
+
+    def attribute_keys(self, obj: Obj):
+        return [("a", obj, name) for name in self.state.get(("attrs", obj)) or ()]
+
+    def backward(self, node) -> None:
+        epoch = self.epoch()
+        self.state.set("epoch", Epoch(epoch.count + 1, epoch.floor))
+        self.state.set("backward_line", node.lineno)
+
+    def retain(self, value: Value, node) -> None:
+        epoch = self.epoch()
+        tensors = [o for o in value if o.sort is T.TENSOR]
+        strong = len(value) == 1 and len(tensors) == 1
+        for obj in tensors:
+            state = self.tensor_state(obj)
+            if Leaf.NONLEAF not in state.leaf:
+                continue
+            sure = state.created_epoch >= epoch.floor and state.created_epoch >= 0
+            if not sure:
+                kind = Retain.MAYBE
+            elif epoch.count > state.created_epoch:
+                kind = Retain.LATE
+            else:
+                kind = Retain.EARLY
+            retain = frozenset({kind}) if strong else state.retain | {kind}
+            self.set_tensor_state(obj, state.with_(
+                retain=retain, retain_epoch=epoch.count, retain_line=node.lineno,
+                backward_line=self.state.get("backward_line") or 0))
+
+    # ----------------------------------------------------------------- findings
+    def check_grad_read(self, subject: ast.AST, value: Value, span: Span, call_line=None) -> None:
+        if self.quiet or self.state.dead:
+            return
+        text = self.source.segment(subject)
+        if text in self.leaf_guards:
+            return
+        epoch = self.epoch()
+        for obj in value:
+            if obj.sort is not T.TENSOR:
+                continue
+            state = self.tensor_state(obj)
+            if Leaf.NONLEAF not in state.leaf:
+                continue
+            late = False
+            if state.retain == {Retain.NO}:
+                pass
+            elif (state.retain == {Retain.LATE} and state.retain_epoch == epoch.count
+                  and state.retain_epoch >= epoch.floor):
+                late = True
+            else:
+                continue
+            key = (span.line, span.column)
+            if key not in self.reads:
+                self.reads[key] = GradRead(span, text, subject, state, late, call_line)
+            return
+
+    def check_optimizer_argument(self, node: ast.AST, value: Value, optimizer: str) -> None:
+        if self.quiet or self.state.dead or not value:
+            return
+        states = []
+        for obj in value:
+            if obj.sort is not T.TENSOR:
+                return
+            state = self.tensor_state(obj)
+            if state.leaf != {Leaf.NONLEAF}:
+                return
+            states.append(state)
+        span = self.source.span(node)
+        self.optimizer_args.setdefault((span.line, span.column), NonLeafOptimizerArgument(
+            span, self.source.segment(node), states[0], optimizer))
+
+    def why(self, node, text: str, **fields) -> Why:
+        return Why(node.lineno, node.col_offset, text, **fields)
+
+
+def analyse(tree: ast.Module, source: SourceText) -> Facts:
+    return Interpreter(tree, source).run()

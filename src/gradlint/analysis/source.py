@@ -1,0 +1,43 @@
+"""Source text with the position arithmetic `ast` needs (its columns count UTF-8 bytes)."""
+from __future__ import annotations
+
+import ast
+
+from .facts import Span
+
+MAX_SEGMENT = 60
+
+
+class SourceText:
+    def __init__(self, text: str):
+        self.text = text
+        self.lines = text.splitlines(keepends=True)
+        self._ascii = text.isascii()
+
+    def column(self, line: int, byte_column: int) -> int:
+        """Character column of a byte offset on a 1-based line."""
+        if self._ascii or line < 1 or line > len(self.lines):
+            return byte_column
+        return len(self.lines[line - 1].encode("utf-8")[:byte_column].decode("utf-8", "replace"))
+
+    def span(self, node: ast.AST) -> Span:
+        return Span(node.lineno, self.column(node.lineno, node.col_offset),
+                    node.end_lineno, self.column(node.end_lineno, node.end_col_offset))
+
+    def attribute_span(self, node: ast.Attribute) -> Span:
+        """The span of the attribute name: it ends the node."""
+        end = self.column(node.end_lineno, node.end_col_offset)
+        return Span(node.end_lineno, end - len(node.attr), node.end_lineno, end)
+
+    def segment(self, node: ast.AST) -> str:
+        """The node's source text on one line, shortened for messages."""
+        try:
+            if node.lineno == node.end_lineno:
+                line = self.lines[node.lineno - 1].encode("utf-8")
+                text = line[node.col_offset:node.end_col_offset].decode("utf-8", "replace")
+            else:
+                text = ast.unparse(node)
+        except (IndexError, AttributeError):
+            text = ast.unparse(node)
+        text = " ".join(text.split())
+        return text if len(text) <= MAX_SEGMENT else text[: MAX_SEGMENT - 3] + "..."

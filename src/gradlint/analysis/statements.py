@@ -1,0 +1,480 @@
+"""Statements: the flow of facts through assignments, branches, loops, `with` and `try`."""
+from __future__ import annotations
+
+import ast
+from typing import List, Optional
+
+from . import torch_api as api
+from .state import State, merged
+from .values import (NOTHING, UNKNOWN, Leaf, Obj, Shape, T, Value)
+
+MAX_UNROLL = 16
+
+
+class StatementsMixin:
+    # ----------------------------------------------------------------- blocks
+    def exec_block(self, body: List[ast.stmt]) -> None:
+        for stmt in body:
+            if self.state.dead:
+                return
+            if self.budget <= 0:
+                return
+            self.budget -= 1
+            handler = getattr(self, "stmt_" + type(stmt).__name__, None)
+            if handler is not None:
+                handler(stmt)
+            self.compact()
+
+    def compact(self) -> None:
+        """Keep layer chains short so lookups stay cheap in long functions."""
+        depth, layer = 0, self.state
+        while layer is not None:
+            depth += 1
+            layer = layer.parent
+        if depth <= 48:
+            return
+        flat = State()
+        chain = []
+        layer = self.state
+        while layer is not None:
+            chain.append(layer)
+            layer = layer.parent
+        for layer in reversed(chain):
+            flat.local.update(layer.local)
+        flat.dead = self.state.dead
+        self.state = flat
+
+    def run_branch(self, base: State, body, guard: Optional[str] = None) -> State:
+        self.state = base.child()
+        if guard:
+            self.leaf_guards.append(guard)
+        try:
+            if isinstance(body, list):
+                self.exec_block(body)
+            else:
+                body()
+        finally:
+            if guard:
+                self.leaf_guards.pop()
+        return self.state
+
+    def kill_path(self) -> None:
+        self.state = self.state.child()
+        self.state.dead = True
+
+    # ----------------------------------------------------------------- simple statements
+    def stmt_Expr(self, node: ast.Expr) -> None:
+        self.eval(node.value)
+
+    def stmt_Assign(self, node: ast.Assign) -> None:
+        if len(node.targets) == 1 and self.bind_pairwise(node.targets[0], node.value, node):
+            return
+        value = self.eval(node.value)
+        for target in node.targets:
+            self.bind(target, value, node)
+
+    def stmt_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.bind(node.target, self.eval(node.value), node)
+
+    def stmt_AugAssign(self, node: ast.AugAssign) -> None:
+        target = node.target
+        if isinstance(target, ast.Attribute) and target.attr == "grad":
+            self.read_attribute(target)  # `p.grad /= n` reads p.grad first
+            self.eval(node.value)
+            return
+        current = self.eval_target_value(target)
+        operand = self.eval(node.value)
+        tensors = [o for o in current if o.sort is T.TENSOR]
+        if tensors and len(tensors) == len(current):
+            self.in_place(current, [operand], node, f"`{self.source.segment(node)}`")
+            return
+        if any(o.sort in (T.LIST,) for o in current):
+            for obj in current:
+                if obj.sort is T.LIST:
+                    self.container_add(obj, self.iterate(operand))
+            return
+        result = self.binary_result(node, [current, operand])
+        self.bind(target, result, node)
+
+    def eval_target_value(self, target) -> Value:
+        if isinstance(target, ast.Name):
+            return self.lookup(target.id) or UNKNOWN
+        if isinstance(target, ast.Attribute):
+            return self.attribute_value(self.eval(target.value), target.attr, target)
+        if isinstance(target, ast.Subscript):
+            return self.subscript_value(self.eval(target.value), target)
+        return UNKNOWN
+
+    def stmt_Return(self, node: ast.Return) -> None:
+        value = self.eval(node.value) if node.value is not None else self.const(None)
+        self.frame.returns.append((self.state, value))
+        self.kill_path()
+
+    def stmt_Raise(self, node: ast.Raise) -> None:
+        if node.exc is not None:
+            self.eval(node.exc)
+        self.kill_path()
+
+    def stmt_Break(self, node) -> None:
+        if self.loops:
+            self.loops[-1][1].append(self.state)
+        self.kill_path()
+
+    def stmt_Continue(self, node) -> None:
+        if self.loops:
+            self.loops[-1][0].append(self.state)
+        self.kill_path()
+
+    def stmt_Delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                self.bind_name(target.id, NOTHING)
+
+    def stmt_Assert(self, node: ast.Assert) -> None:
+        self.eval(node.test)
+
+    def stmt_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if alias.asname:
+                self.bind_name(alias.asname, self.qual(alias.name))
+            else:
+                root = alias.name.split(".")[0]
+                self.bind_name(root, self.qual(root))
+
+    def stmt_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level or not node.module:
+            for alias in node.names:
+                self.bind_name(alias.asname or alias.name, UNKNOWN)
+            return
+        for alias in node.names:
+            if alias.name != "*":
+                self.bind_name(alias.asname or alias.name, self.qual(f"{node.module}.{alias.name}"))
+
+    def stmt_Global(self, node) -> None:
+        pass
+
+    # ----------------------------------------------------------------- binding
+    def bind_pairwise(self, target, value_node, stmt) -> bool:
+        """`a, b = x * 2, x * 3`: bind element by element."""
+        if not (isinstance(target, (ast.Tuple, ast.List)) and isinstance(value_node, (ast.Tuple, ast.List))):
+            return False
+        if len(target.elts) != len(value_node.elts) or any(
+                isinstance(e, ast.Starred) for e in target.elts + value_node.elts):
+            return False
+        values = [self.eval(e) for e in value_node.elts]
+        for element, value in zip(target.elts, values):
+            self.bind(element, value, stmt)
+        return True
+
+    def bind(self, target, value: Value, stmt) -> None:
+        if isinstance(target, ast.Name):
+            self.bind_name(target.id, value)
+            self.record_binding(value, stmt, target.id)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            self.bind_unpacked(target.elts, value, stmt)
+        elif isinstance(target, ast.Attribute):
+            self.bind_attribute(self.eval(target.value), target.attr, value, target, stmt)
+        elif isinstance(target, ast.Subscript):
+            self.bind_subscript(target, value, stmt)
+        elif isinstance(target, ast.Starred):
+            self.bind(target.value, frozenset({self.new_container(target, T.LIST, Shape(summary=value))}), stmt)
+
+    def record_binding(self, value: Value, stmt, text: str) -> None:
+        """Remember which statement bound a tensor to which name (where a fix inserts retain_grad)."""
+        if self.quiet:
+            return
+        for obj in value:
+            if obj.sort is T.TENSOR:
+                state = self.tensor_state(obj)
+                if Leaf.NONLEAF in state.leaf and (stmt, text) not in state.binding:
+                    self.set_tensor_state(obj, state.with_(binding=state.binding + ((stmt, text),)))
+
+    def bind_unpacked(self, targets, value: Value, stmt) -> None:
+        count = len(targets)
+        starred = [i for i, t in enumerate(targets) if isinstance(t, ast.Starred)]
+        per_target: List[Value] = [NOTHING] * count
+        for obj in value:
+            shape = self.shape(obj) if obj.sort in (T.TUPLE, T.LIST) else None
+            if obj.sort is T.DICT and shape is not None:
+                keys = shape.keys if shape.exact else None
+                for i in range(count):
+                    per_target[i] |= self.const(keys[i]) if keys and len(keys) == count else UNKNOWN
+                continue
+            if shape is not None and shape.exact and not starred and len(shape.items) == count:
+                for i, item in enumerate(shape.items):
+                    per_target[i] |= item
+            elif shape is not None:
+                for i in range(count):
+                    per_target[i] |= shape.everything() or UNKNOWN
+            else:
+                elements = self.iterate(frozenset({obj}))
+                for i in range(count):
+                    per_target[i] |= elements
+        for target, part in zip(targets, per_target):
+            if isinstance(target, ast.Starred):
+                self.bind(target.value, frozenset({self.new_container(target, T.LIST, Shape(summary=part))}), stmt)
+            else:
+                self.bind(target, part or UNKNOWN, stmt)
+
+    def bind_attribute(self, base: Value, name: str, value: Value, node, stmt) -> None:
+        strong = len(base) == 1
+        for obj in base:
+            if obj.sort is T.TENSOR:
+                self.tensor_attribute_write(obj, name, value, node)
+            elif obj.sort in (T.INSTANCE, T.TORCH_MODULE, T.CLASS):
+                key = ("a", obj, name)
+                old = self.state.get(key)
+                self.state.set(key, value if strong or old is None else old | value)
+                names = self.state.get(("attrs", obj)) or frozenset()
+                if name not in names:
+                    self.state.set(("attrs", obj), names | {name})
+            elif obj.sort is T.UNKNOWN:
+                self.escape(value)
+        self.record_binding(value, stmt, self.source.segment(node))
+
+    def tensor_attribute_write(self, obj: Obj, name: str, value: Value, node) -> None:
+        if name != "requires_grad":
+            return
+        flag = self.truth(value)
+        state = self.tensor_state(obj)
+        if flag is True:  # assigning requires_grad runs only on a leaf: it proves one
+            self.set_tensor_state(obj, state.with_(leaf=frozenset({Leaf.RG_LEAF}), why=None))
+        elif flag is False:
+            self.set_tensor_state(obj, state.with_(leaf=frozenset({Leaf.PLAIN}), why=None))
+        else:
+            self.set_tensor_state(obj, state.with_(leaf=frozenset({Leaf.UNKNOWN})))
+
+    def bind_subscript(self, target: ast.Subscript, value: Value, stmt) -> None:
+        base = self.eval(target.value)
+        index = self.eval(target.slice)
+        for obj in base:
+            if obj.sort is T.TENSOR:
+                self.in_place(frozenset({obj}), [value], target,
+                              f"writing into `{self.source.segment(target)}`")
+            elif obj.sort in (T.LIST, T.DICT):
+                self.container_set(obj, index, value, strong=len(base) == 1)
+            elif obj.sort is T.UNKNOWN:
+                self.escape(value)
+
+    # ----------------------------------------------------------------- branches
+    def stmt_If(self, node: ast.If) -> None:
+        truth = self.condition(node.test)
+        guard = self.leaf_guard(node.test)
+        base = self.state
+        if truth is True:
+            self.state = self.run_branch(base, node.body, guard)
+            return
+        if truth is False:
+            self.state = self.run_branch(base, node.orelse)
+            return
+        then = self.run_branch(base, node.body, guard)
+        orelse = self.run_branch(base, node.orelse)
+        self.state = merged(base, [then, orelse])
+
+    def condition(self, test) -> Optional[bool]:
+        value = self.eval(test)
+        if isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__":
+            return None
+        return self.truth(value)
+
+    def leaf_guard(self, test) -> Optional[str]:
+        """`if x.is_leaf` / `x.is_leaf and ...`: inside, reads of `x.grad` are of a leaf."""
+        tests = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
+        for item in tests:
+            if isinstance(item, ast.Compare) and len(item.ops) == 1 and isinstance(item.ops[0], (ast.Is, ast.Eq)) \
+                    and isinstance(item.comparators[0], ast.Constant) and item.comparators[0].value is True:
+                item = item.left
+            if isinstance(item, ast.Attribute) and item.attr in ("is_leaf", "retains_grad"):
+                return self.source.segment(item.value)
+        return None
+
+    def stmt_Match(self, node) -> None:
+        self.eval(node.subject)
+        base = self.state
+        branches = [self.run_branch(base, case.body) for case in node.cases]
+        branches.append(base.child())
+        self.state = merged(base, branches)
+
+    def stmt_Try(self, node) -> None:
+        base = self.state
+        body = self.run_branch(base, node.body)
+        if not body.dead:
+            self.state = body
+            self.exec_block(node.orelse)
+            body = self.state
+        # A handler may start anywhere in the body: from the join of before and after it.
+        handler_start = merged(base, [base.child(), body])
+        branches = [body]
+        for handler in node.handlers:
+            self.state = handler_start.child()
+            if handler.name:
+                self.bind_name(handler.name, UNKNOWN)
+            self.exec_block(handler.body)
+            branches.append(self.state)
+        self.state = merged(base, branches)
+        if node.finalbody:
+            if self.state.dead:
+                self.state = handler_start.child()
+                self.exec_block(node.finalbody)
+                self.kill_path()
+            else:
+                self.exec_block(node.finalbody)
+
+    stmt_TryStar = stmt_Try
+
+    # ----------------------------------------------------------------- loops
+    def stmt_For(self, node) -> None:
+        iterable = self.eval(node.iter)
+        unrolled = self.unrollable(iterable, node)
+        if unrolled is not None:
+            for item in unrolled:
+                self.loops.append(([], []))
+                body = self.run_branch(self.state, lambda item=item: self.loop_body(node, item))
+                continues, breaks = self.loops.pop()
+                if breaks:
+                    self.state = merged(self.state, [body] + continues)
+                    break
+                self.state = merged(self.state, [body] + continues)
+            self.exec_block(node.orelse)
+            return
+        self.loop(node, lambda: self.loop_body(node, self.iterate(iterable)))
+
+    def loop_body(self, node, item: Value) -> None:
+        self.bind(node.target, item or UNKNOWN, node)
+        self.exec_block(node.body)
+
+    stmt_AsyncFor = stmt_For
+
+    def unrollable(self, iterable: Value, node) -> Optional[list]:
+        """A loop over a small literal tuple/list runs once per element, with exact values."""
+        if len(iterable) != 1 or any(isinstance(n, (ast.Break, ast.Continue)) for n in ast.walk(node)):
+            return None
+        (obj,) = iterable
+        if obj.sort not in (T.TUPLE, T.LIST):
+            return None
+        shape = self.shape(obj)
+        if shape is None or not shape.exact or shape.keys is not None or len(shape.items) > MAX_UNROLL:
+            return None
+        return list(shape.items)
+
+    def stmt_While(self, node: ast.While) -> None:
+        truth = self.truth(self.eval(node.test))
+        if truth is False:
+            self.exec_block(node.orelse)
+            return
+
+        def body():
+            self.eval(node.test)
+            self.exec_block(node.body)
+
+        self.loop(node, body, runs_forever=truth is True)
+
+    def loop(self, node, body, runs_forever: bool = False) -> None:
+        """Run the body twice from the joined state; only the second run reports."""
+        entry = self.state
+        head = entry
+        for attempt in range(2):
+            last = attempt == 1
+            if not last:
+                self.quiet += 1
+            self.loops.append(([], []))
+            try:
+                end = self.run_branch(head, body)
+            finally:
+                continues, breaks = self.loops.pop()
+                if not last:
+                    self.quiet -= 1
+            back_edges = [end] + continues
+            head = merged(entry, [entry.child()] + back_edges)
+        exits = list(breaks)
+        if not runs_forever:
+            exits.append(head)
+        self.state = merged(entry, exits)
+        if not self.state.dead and getattr(node, "orelse", None):
+            self.exec_block(node.orelse)
+
+    # ----------------------------------------------------------------- with
+    def stmt_With(self, node) -> None:
+        saved_grad = self.state.get("grad", True)
+        for item in node.items:
+            value = self.eval(item.context_expr)
+            mode = self.grad_mode_of(value)
+            if mode is not None:
+                self.state.set("grad", mode if mode != "unknown" else None)
+            if item.optional_vars is not None:
+                self.bind(item.optional_vars, UNKNOWN if mode is None else self.const(None), node)
+        self.exec_block(node.body)
+        if not self.state.dead:
+            self.state.set("grad", saved_grad)
+
+    stmt_AsyncWith = stmt_With
+
+    def grad_mode_of(self, value: Value):
+        modes = {obj.extra.get("grad_mode") for obj in value if obj.sort is T.CONST}
+        if len(modes) == 1 and len(value) == 1:
+            (mode,) = modes
+            return mode
+        return None
+
+    # ----------------------------------------------------------------- definitions
+    def stmt_FunctionDef(self, node) -> None:
+        fobj = self.site_obj(node, T.FUNCTION, label=node.name)
+        # Methods do not see their class body's names: they close over the enclosing scope.
+        closure = self.frame.parent if self.frame.key[0] == "class" else self.frame
+        fobj.extra["closure"] = closure
+        fobj.extra["grad_mode"] = self.decorated_grad_mode(node)
+        value = frozenset({fobj})
+        for decorator in node.decorator_list:
+            self.eval(decorator)
+            if not self.transparent_decorator(decorator):
+                value = UNKNOWN
+        self.functions.append((node, closure))
+        self.bind_name(node.name, value)
+
+    stmt_AsyncFunctionDef = stmt_FunctionDef
+
+    def transparent_decorator(self, decorator) -> bool:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        qualname = self.qualname_of(target)
+        return qualname in api.GRAD_MODE_CONTEXTS or qualname in api.TRANSPARENT_DECORATORS or (
+            isinstance(target, ast.Name) and target.id in ("staticmethod", "classmethod"))
+
+    def decorated_grad_mode(self, node):
+        mode = True
+        for decorator in getattr(node, "decorator_list", ()):
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            qualname = self.qualname_of(target)
+            if qualname in api.GRAD_MODE_CONTEXTS:
+                mode = api.GRAD_MODE_CONTEXTS[qualname]
+        return mode
+
+    def stmt_ClassDef(self, node: ast.ClassDef) -> None:
+        bases = [self.eval(b) for b in node.bases]
+        cls = self.site_obj(node, T.CLASS, label=node.name)
+        cls.extra["bases"] = bases
+        cls.extra["is_module"] = any(
+            (o.sort is T.CONST and o.qualname in api.MODULE_BASES)
+            or (o.sort is T.CLASS and o.extra.get("is_module"))
+            or (o.sort is T.CONST and (o.qualname or "").startswith(api.NN))
+            for b in bases for o in b)
+        frame = self.frame
+        class_frame = type(self.frame)(("class", id(node), self.context), frame)
+        self.frame = class_frame
+        try:
+            self.exec_block(node.body)
+        finally:
+            self.frame = frame
+        namespace = {}
+        for item in node.body:
+            names = []
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                names = [item.name]
+            elif isinstance(item, ast.Assign):
+                names = [t.id for t in item.targets if isinstance(t, ast.Name)]
+            for name in names:
+                namespace[name] = self.state.get(("v", class_frame.key, name)) or UNKNOWN
+        cls.extra["namespace"] = namespace
+        for decorator in node.decorator_list:
+            self.eval(decorator)
+        self.bind_name(node.name, frozenset({cls}) if not node.decorator_list else UNKNOWN)

@@ -1,0 +1,184 @@
+"""The abstract values the interpreter computes.
+
+A runtime value is approximated by a *points-to set*: the abstract objects it may be. An abstract
+object stands for every runtime object made at one place (an allocation site, in one call context).
+Immutable facts about an object live on `Obj`; what can change as the program runs (a tensor's leaf
+status, whether it retains grad) lives in the flow state, keyed by the object.
+"""
+from __future__ import annotations
+
+import ast
+import enum
+from dataclasses import dataclass, field, replace
+from typing import Any, FrozenSet, Optional, Tuple
+
+
+class T(enum.Enum):
+    """What sort of thing an object is."""
+
+    TENSOR = "tensor"
+    TORCH_MODULE = "torch module"  # an instance of a torch.nn layer
+    INSTANCE = "instance"  # an instance of a class defined in the file
+    CLASS = "class"
+    FUNCTION = "function"
+    LIST = "list"
+    TUPLE = "tuple"
+    DICT = "dict"
+    CONST = "const"  # a Python literal (number, string, bool, None, dtype, device string)
+    PARAMETERS = "parameters"  # the iterator from module.parameters() and friends
+    OPTIMIZER = "optimizer"
+    UNKNOWN = "unknown"
+
+
+class Leaf(enum.Enum):
+    """The leaf status of a tensor on one path."""
+
+    RG_LEAF = "requires-grad leaf"
+    NONLEAF = "non-leaf"
+    PLAIN = "leaf without grad"
+    UNKNOWN = "unknown"
+
+
+class Retain(enum.Enum):
+    NO = "no"
+    EARLY = "retained before backward"
+    LATE = "retained after backward"
+    MAYBE = "maybe retained"  # passed where we cannot see: someone may retain it
+
+
+class Category(enum.Enum):
+    COMPUTED = "computed"
+    MOVED = "moved"  # a device/dtype copy (or wrap) of a requires-grad leaf
+    REPARAMETRIZED = "reparametrized"
+
+
+@dataclass(frozen=True)
+class Why:
+    """Where and how a tensor stopped being a leaf."""
+
+    line: int
+    column: int
+    text: str  # e.g. "`x * 3` on line 2 computed it"
+    category: Category = Category.COMPUTED
+    gpu_only: bool = False  # a leaf on the CPU, a copy on a GPU (`.to(device)`)
+    move: Optional[str] = None  # for MOVED: the method (`cuda`, `to`, `double`...)
+
+
+@dataclass(eq=False)
+class Obj:
+    """An abstract object (compared by identity)."""
+
+    sort: T
+    site: Any = None
+    label: str = ""  # a short readable name for messages
+    qualname: Optional[str] = None  # classes and functions from torch; torch modules' class
+    node: Optional[ast.AST] = None  # function/class definition, or the creating expression
+    const: Any = None  # for CONST: the Python value
+    device: Optional[str] = None  # tensors: "cpu", "cuda", or None when unknown
+    dtype: Optional[str] = None
+    fresh: bool = False  # a tensor straight from a factory (contiguous, own storage)
+    extra: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"<{self.sort.value} {self.label or self.qualname or ''}>"
+
+
+UNKNOWN_OBJ = Obj(T.UNKNOWN, label="?")
+Value = FrozenSet[Obj]
+NOTHING: Value = frozenset()
+UNKNOWN: Value = frozenset({UNKNOWN_OBJ})
+
+
+@dataclass(frozen=True)
+class TensorState:
+    """What may be true of a tensor object on the paths reaching a point."""
+
+    leaf: FrozenSet[Leaf]
+    retain: FrozenSet[Retain] = frozenset({Retain.NO})
+    why: Optional[Why] = None
+    created_epoch: int = 0  # backward passes run when it was made (-1: uncertain)
+    retain_epoch: int = -1
+    retain_line: int = 0
+    backward_line: int = 0  # the backward() a late retain_grad() came after
+    binding: Tuple[Any, ...] = ()  # (statement, target text) pairs that bound it, for fixes
+
+    def join(self, other: "TensorState") -> "TensorState":
+        if other is self:
+            return self
+        return TensorState(
+            leaf=self.leaf | other.leaf,
+            retain=self.retain | other.retain,
+            why=self.why or other.why,
+            created_epoch=self.created_epoch if self.created_epoch == other.created_epoch else -1,
+            retain_epoch=self.retain_epoch if self.retain_epoch == other.retain_epoch else -1,
+            retain_line=self.retain_line or other.retain_line,
+            backward_line=self.backward_line or other.backward_line,
+            binding=self.binding + tuple(b for b in other.binding if b not in self.binding),
+        )
+
+    def with_(self, **changes) -> "TensorState":
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The elements of a list, tuple or dict object.
+
+    `items` is exact (position by position, or key by key for dicts) while the analysis knows the
+    layout; otherwise `summary` holds every element the container may hold.
+    """
+
+    items: Optional[Tuple[Value, ...]] = None
+    keys: Optional[Tuple[Any, ...]] = None  # dicts: the literal keys, parallel to items
+    summary: Value = NOTHING
+
+    @property
+    def exact(self) -> bool:
+        return self.items is not None
+
+    def everything(self) -> Value:
+        if self.items is None:
+            return self.summary
+        out = self.summary
+        for item in self.items:
+            out = out | item
+        return out
+
+    def join(self, other: "Shape") -> "Shape":
+        if other is self:
+            return self
+        if self.exact and other.exact and self.keys == other.keys and len(self.items) == len(other.items):
+            return Shape(tuple(a | b for a, b in zip(self.items, other.items)), self.keys,
+                         self.summary | other.summary)
+        return Shape(summary=self.everything() | other.everything())
+
+
+@dataclass(frozen=True)
+class Epoch:
+    """How many backward passes ran on the path, and below which count comparisons are unsure.
+
+    Paths that ran different numbers of backward passes merge into the larger count, and every
+    object made before the merge is from then on "unsure" (its counts are below `floor`).
+    """
+
+    count: int = 0
+    floor: int = 0
+
+    def join(self, other: "Epoch") -> "Epoch":
+        if self == other:
+            return self
+        top = max(self.count, other.count)
+        return Epoch(top, max(top, self.floor, other.floor))
+
+
+def join_values(a, b):
+    """Join two flow facts of the same key (values, tensor states, shapes, scalars)."""
+    if a is None:
+        return b
+    if b is None or a is b:
+        return a
+    if isinstance(a, frozenset):
+        return a | b
+    if isinstance(a, (TensorState, Shape, Epoch)):
+        return a.join(b)
+    return a if a == b else None

@@ -1,0 +1,80 @@
+"""GL001: `.grad` read of a computed non-leaf that does not retain grad."""
+from __future__ import annotations
+
+from ..analysis.values import Category
+from .base import Rule, origin_of
+
+
+class NonLeafGradRead(Rule):
+    code = "GL001"
+    name = "non-leaf-grad"
+    summary = "`.grad` of a computed non-leaf tensor is always None"
+    docs = """
+## What it does
+Finds reads of `.grad` on tensors computed from a tensor that requires grad (`y = x * 3`,
+`out = model(x)`, `h[0]`, `loss`), when `y.retain_grad()` did not run before `backward()`.
+
+## Why is this bad
+`backward()` fills `.grad` only on leaf tensors. On any other tensor `.grad` stays `None`, so code
+that logs, clips or inspects it silently works on nothing. PyTorch only warns at run time, once per
+line.
+
+## Example
+```python
+x = torch.tensor(2.0, requires_grad=True)
+y = x * 3
+z = y * 4
+z.backward()
+print(y.grad)  # None
+```
+
+## Use instead
+```python
+x = torch.tensor(2.0, requires_grad=True)
+y = x * 3
+y.retain_grad()
+z = y * 4
+z.backward()
+print(y.grad)  # tensor(4.)
+```
+or read the gradient of the leaf (`x.grad`), or, for a weight initialised as
+`torch.randn(3, 3, requires_grad=True) * 0.01`, scale first and ask for grad last:
+`(torch.randn(3, 3) * 0.01).requires_grad_()`.
+
+## Fix safety
+The fix inserts `y.retain_grad()` right after each statement that binds `y`. It is safe when `y`
+requires grad on every path through that statement; otherwise `retain_grad()` could raise
+`RuntimeError: can't retain_grad on Tensor that has requires_grad=False`, and the fix is unsafe.
+"""
+    valid = [
+        "import torch\nx = torch.ones(2, requires_grad=True)\ny = (x * 2).sum()\ny.backward()\nprint(x.grad)\n",
+        "import torch\nx = torch.ones(2, requires_grad=True)\ny = x * 2\ny.retain_grad()\ny.sum().backward()\nprint(y.grad)\n",
+        "import torch\nx = torch.ones(2)\ny = x * 2\nprint(y.grad)\n",
+        "def f(t):\n    return t.grad\n",
+    ]
+    invalid = [
+        "import torch\nx = torch.tensor(2.0, requires_grad=True)\ny = x * 3\nz = y * 4\nz.backward()\nprint(y.grad)  # error\n",
+        "import torch\nimport torch.nn as nn\nm = nn.Linear(3, 1)\nout = m(torch.ones(1, 3))\nout.sum().backward()\nprint(out.grad)  # error\n",
+    ]
+
+    def check(self, facts, context):
+        for read in facts.grad_reads:
+            why = read.state.why
+            if read.late_retain or (why is not None and why.category is Category.MOVED):
+                continue
+            yield self.diagnostic(context, read.span, self.message(read), origin_of(why))
+
+    @staticmethod
+    def message(read) -> str:
+        subject, why = read.subject, read.state.why
+        reason = why.text if why else "it is computed from a tensor that requires grad"
+        advice = f"call {subject}.retain_grad() before backward()" if subject.isidentifier() or \
+            subject.replace(".", "").replace("_", "").isalnum() else "bind it to a name and call retain_grad() on it before backward()"
+        if why is not None and "requires_grad=True" in why.text:
+            advice += "; to keep a scaled weight a leaf, scale first: (torch.randn(...) * s).requires_grad_()"
+        elif why is not None and why.category.name == "REPARAMETRIZED":
+            advice = "read .grad of the original parameters (e.g. weight_orig, parametrizations.weight.original)"
+        else:
+            advice += ", or read .grad of the leaf it comes from"
+        called = f" (passed in on line {read.escaped_call})" if read.escaped_call else ""
+        return f"`{subject}.grad` is always None: {subject} is not a leaf ({reason}){called}; {advice}"

@@ -1,0 +1,64 @@
+"""GL003: `.grad` read after a `retain_grad()` that ran after the backward."""
+from __future__ import annotations
+
+from ..diagnostic import Location, Origin
+from .base import Rule
+
+
+class LateRetainGrad(Rule):
+    code = "GL003"
+    name = "late-retain-grad"
+    summary = "`retain_grad()` called after `backward()` leaves `.grad` None"
+    docs = """
+## What it does
+Finds reads of `.grad` on a non-leaf whose `retain_grad()` ran only after the `backward()` that
+should have filled it.
+
+## Why is this bad
+`retain_grad()` registers a hook for the *next* backward pass. Called afterwards it does nothing
+for the pass that already ran, so `.grad` is `None` — and PyTorch does not even warn, because the
+tensor now retains grad.
+
+## Example
+```python
+y = x * 3
+loss = (y * 4).sum()
+loss.backward()
+y.retain_grad()
+print(y.grad)  # None, silently
+```
+
+## Use instead
+```python
+y = x * 3
+y.retain_grad()
+loss = (y * 4).sum()
+loss.backward()
+print(y.grad)
+```
+
+## Fix safety
+The fix moves the `retain_grad()` call to right after the statement that binds the tensor. It is
+safe when the tensor requires grad on every path there (the call raises on tensors that do not).
+"""
+    valid = [
+        "import torch\nx = torch.ones(2, requires_grad=True)\ny = x * 3\ny.retain_grad()\ny.sum().backward()\nprint(y.grad)\n",
+    ]
+    invalid = [
+        "import torch\nx = torch.ones(2, requires_grad=True)\ny = x * 3\ny.sum().backward()\ny.retain_grad()\nprint(y.grad)  # error\n",
+    ]
+
+    def check(self, facts, context):
+        for read in facts.grad_reads:
+            if not read.late_retain:
+                continue
+            state = read.state
+            origin = Origin(Location(state.retain_line, 1), f"retain_grad() on line {state.retain_line}")
+            yield self.diagnostic(context, read.span, self.message(read), origin)
+
+    @staticmethod
+    def message(read) -> str:
+        subject, state = read.subject, read.state
+        after = f" on line {state.backward_line}" if state.backward_line else ""
+        return (f"`{subject}.grad` is always None: {subject}.retain_grad() on line {state.retain_line} "
+                f"ran after backward(){after}; call it before backward()")

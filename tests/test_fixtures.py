@@ -1,0 +1,23 @@
+"""gradlint's findings on every fixture equal its `# expect:` marks, code and line."""
+from __future__ import annotations
+
+import pytest
+
+from fixture_marks import all_fixtures, read_fixture
+from gradlint import lint_source
+
+
+def findings(path) -> set:
+    return {(d.line, d.code) for d in lint_source(path.read_text(encoding="utf-8"), str(path))}
+
+
+@pytest.mark.parametrize("path", all_fixtures(), ids=lambda p: p.name)
+def test_findings_equal_marks(path):
+    fixture = read_fixture(path)
+    assert findings(path) == fixture.expected
+
+
+def test_there_are_enough_fixtures():
+    paths = all_fixtures()
+    negatives = [p for p in paths if not read_fixture(p).expected]
+    assert len(paths) >= 80 and len(negatives) >= 25
