@@ -151,6 +151,11 @@ class CallsMixin:
             module = self.site_obj(node, T.TORCH_MODULE, qualname=q, label="Sequential")
             module.extra["children"] = [v for _, v in args]
             return frozenset({module})
+        if q in api.MODULE_LISTS:  # nn.ModuleList / ModuleDict behave as their list or dict
+            if args:
+                return self.call_builtin("list" if q.endswith("List") else "dict", node, args, {})
+            sort = T.LIST if q.endswith("List") else T.DICT
+            return frozenset({self.new_container(node, sort, Shape((), None if sort is T.LIST else ()))})
         if api.is_optimizer(q):
             self.check_optimizer(q, args, kwargs)
             return frozenset({self.site_obj(node, T.OPTIMIZER, qualname=q)})
@@ -539,6 +544,10 @@ class CallsMixin:
     def module_method(self, module: Obj, name: str, node, args: Args, kwargs: Kwargs) -> Value:
         if name in ("forward", "__call__"):
             return self.call_module(module, node, args, kwargs)
+        children = module.extra.get("children")
+        if children is not None and name in ("add_module", "append") and args:
+            children.append(args[-1][1])
+            return self.const(None)
         if name in api.MODULE_SELF_METHODS:
             return frozenset({module})
         return self.parameters_of(module, name, node) or UNKNOWN
@@ -645,6 +654,7 @@ class CallsMixin:
             self.state.set("grad", False)
         saved = (self.frame, self.context)
         self.call_stack.append(fnode)
+        self.call_lines.append(node.lineno)
         try:
             self.bind_parameters(fnode, frame, args, kwargs, self_value)
             self.frame, self.context = frame, context
@@ -655,6 +665,7 @@ class CallsMixin:
                 self.exec_block(fnode.body)
         finally:
             self.call_stack.pop()
+            self.call_lines.pop()
             self.frame, self.context = saved
         exits = [state for state, _ in frame.returns] + [self.state]
         result = NOTHING
@@ -718,9 +729,7 @@ class CallsMixin:
         if name == "getattr" and len(args) >= 2:
             attribute = self.known_const(values[1], None)
             if attribute == "grad":
-                span = self.source.span(args[1][0])
-                self.check_grad_read(args[0][0], values[0], span)
-                return UNKNOWN
+                return self.grad_value(args[0][0], values[0], self.source.span(args[1][0]))
             if isinstance(attribute, str):
                 return self.attribute_value(values[0], attribute, node)
             return UNKNOWN

@@ -96,7 +96,12 @@ class ExpressionsMixin:
 
     def read_attribute(self, node: ast.Attribute) -> Value:
         base = self.eval(node.value)
-        self.check_grad_read(node.value, base, self.source.attribute_span(node))
+        return self.grad_value(node.value, base, self.source.attribute_span(node))
+
+    def grad_value(self, subject, base: Value, span) -> Value:
+        """Check a `.grad` read; its value is None when every path makes it a finding."""
+        if self.check_grad_read(subject, base, span):
+            return self.const(None)
         return UNKNOWN
 
     def attribute_value(self, base: Value, name: str, node) -> Value:
@@ -174,6 +179,13 @@ class ExpressionsMixin:
                 out |= self.op_result(node, [frozenset({obj})], self.source.segment(node))
             elif obj.sort in (T.LIST, T.TUPLE, T.DICT):
                 out |= self.container_item(obj, index, node)
+            elif obj.sort is T.TORCH_MODULE and obj.extra.get("children") is not None:
+                children = obj.extra["children"]
+                position = self.known_const(index)
+                if isinstance(position, int) and -len(children) <= position < len(children):
+                    out |= children[position]
+                else:
+                    out |= UNKNOWN
             else:
                 out |= UNKNOWN
         return out or UNKNOWN
@@ -364,6 +376,10 @@ class ExpressionsMixin:
 
     def expr_Compare(self, node: ast.Compare) -> Value:
         operands = [self.eval(node.left)] + [self.eval(c) for c in node.comparators]
+        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.Is, ast.IsNot)):
+            left, right = (self.known_const(v) for v in operands)
+            if left is None and right is None:  # both known to be None
+                return self.const(isinstance(node.ops[0], ast.Is))
         if any(o.sort is T.TENSOR for v in operands for o in v) and not any(
                 isinstance(op, (ast.Is, ast.IsNot, ast.In, ast.NotIn)) for op in node.ops):
             return frozenset({self.new_tensor(node, {Leaf.PLAIN})})

@@ -51,6 +51,7 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         self.sites: Dict[tuple, Obj] = {}
         self.context: Tuple[int, ...] = ()
         self.call_stack: List[ast.AST] = []
+        self.call_lines: List[int] = []  # lines of the calls being inlined, outermost first
         self.inlined: set = set()
         self.budget = STATEMENT_BUDGET
         self.reads: Dict[tuple, GradRead] = {}
@@ -250,31 +251,38 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
                 backward_line=self.state.get("backward_line") or 0))
 
     # ----------------------------------------------------------------- findings
-    def check_grad_read(self, subject: ast.AST, value: Value, span: Span, call_line=None) -> None:
-        if self.quiet or self.state.dead:
-            return
+    def check_grad_read(self, subject: ast.AST, value: Value, span: Span) -> bool:
+        """Record a finding if some path makes this read None; True if every path does."""
+        if self.state.dead:
+            return False
         text = self.source.segment(subject)
         if text in self.leaf_guards:
-            return
+            return False
         epoch = self.epoch()
+        found, always = None, bool(value)
         for obj in value:
             if obj.sort is not T.TENSOR:
+                always = False
                 continue
             state = self.tensor_state(obj)
             if Leaf.NONLEAF not in state.leaf:
+                always = False
                 continue
-            late = False
+            always &= state.leaf == {Leaf.NONLEAF}
             if state.retain == {Retain.NO}:
-                pass
+                found = found or (state, False)
             elif (state.retain == {Retain.LATE} and state.retain_epoch == epoch.count
                   and state.retain_epoch >= epoch.floor):
-                late = True
+                found = found or (state, True)
             else:
-                continue
-            key = (span.line, span.column)
-            if key not in self.reads:
-                self.reads[key] = GradRead(span, text, subject, state, late, call_line)
-            return
+                always = False
+        if found is None:
+            return False
+        key = (span.line, span.column)
+        if not self.quiet and key not in self.reads:
+            call_line = self.call_lines[0] if self.call_lines else None
+            self.reads[key] = GradRead(span, text, subject, found[0], found[1], call_line)
+        return always
 
     def check_optimizer_argument(self, node: ast.AST, value: Value, optimizer: str) -> None:
         if self.quiet or self.state.dead or not value:

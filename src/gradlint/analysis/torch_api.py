@@ -202,6 +202,7 @@ PARAMETER_FREE_MODULES = frozenset(
     MultiLabelMarginLoss TripletMarginWithDistanceLoss""".split()
 )
 SEQUENTIAL = frozenset({NN + "Sequential"})
+MODULE_LISTS = frozenset({NN + "ModuleList", NN + "ModuleDict", NN + "ParameterList", NN + "ParameterDict"})
 # Parameter attribute names of torch.nn layers.
 _PARAMETER_ATTRIBUTE = re.compile(
     r"^(weight|bias|in_proj_weight|in_proj_bias|(weight|bias)_(ih|hh)_l\d+(_reverse)?)$"
