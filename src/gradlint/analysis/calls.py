@@ -506,7 +506,7 @@ class CallsMixin:
                 where = " on a GPU" if gpu_only else ""
                 why = Why(node.lineno, node.col_offset,
                           f"`.{name}()` on line {node.lineno} {verb} it{where}", Category.MOVED,
-                          gpu_only=gpu_only, move=name)
+                          gpu_only=gpu_only, move=name, node=node)
             else:
                 why = next((self.tensor_state(o).why for o in sources if self.tensor_state(o).why), None)
         first = next(iter(sources))

@@ -57,6 +57,7 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         self.reads: Dict[tuple, GradRead] = {}
         self.optimizer_args: Dict[tuple, NonLeafOptimizerArgument] = {}
         self.leaf_guards: List[str] = []  # expressions proven leaves by an `is_leaf` test
+        self.statement: Optional[ast.stmt] = None  # the statement being run
         self.loops: list = []  # (continue states, break states) per enclosing loop
         text = source.text
         # Freezing parameters anywhere makes "a module output requires grad" unprovable.
@@ -248,7 +249,7 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
             retain = frozenset({kind}) if strong else state.retain | {kind}
             self.set_tensor_state(obj, state.with_(
                 retain=retain, retain_epoch=epoch.count, retain_line=node.lineno,
-                backward_line=self.state.get("backward_line") or 0))
+                backward_line=self.state.get("backward_line") or 0, retain_statement=self.statement))
 
     # ----------------------------------------------------------------- findings
     def check_grad_read(self, subject: ast.AST, value: Value, span: Span) -> bool:

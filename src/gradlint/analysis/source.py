@@ -41,3 +41,14 @@ class SourceText:
             text = ast.unparse(node)
         text = " ".join(text.split())
         return text if len(text) <= MAX_SEGMENT else text[: MAX_SEGMENT - 3] + "..."
+
+    def offset(self, line: int, column: int) -> int:
+        """Character offset of a 1-based (line, column) location."""
+        return sum(len(text) for text in self.lines[: line - 1]) + column - 1
+
+    def slice(self, start, end) -> str:
+        return self.text[self.offset(start.line, start.column):self.offset(end.line, end.column)]
+
+    def text_before(self, location) -> str:
+        line = self.lines[location.line - 1] if location.line <= len(self.lines) else ""
+        return line[: location.column - 1]

@@ -6,7 +6,7 @@ from typing import List, Optional
 
 from . import torch_api as api
 from .state import State, merged
-from .values import (NOTHING, UNKNOWN, Leaf, Obj, Shape, T, Value)
+from .values import (NOTHING, UNKNOWN, Binding, Leaf, Obj, Shape, T, Value)
 
 MAX_UNROLL = 16
 
@@ -20,6 +20,7 @@ class StatementsMixin:
             if self.budget <= 0:
                 return
             self.budget -= 1
+            self.statement = stmt
             handler = getattr(self, "stmt_" + type(stmt).__name__, None)
             if handler is not None:
                 handler(stmt)
@@ -182,13 +183,16 @@ class StatementsMixin:
 
     def record_binding(self, value: Value, stmt, text: str) -> None:
         """Remember which statement bound a tensor to which name (where a fix inserts retain_grad)."""
-        if self.quiet:
+        if not isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             return
+        sure = all(o.sort is T.TENSOR and self.tensor_state(o).leaf == {Leaf.NONLEAF} for o in value)
+        binding = Binding(stmt, text, sure, stmt.lineno)
         for obj in value:
             if obj.sort is T.TENSOR:
                 state = self.tensor_state(obj)
-                if Leaf.NONLEAF in state.leaf and (stmt, text) not in state.binding:
-                    self.set_tensor_state(obj, state.with_(binding=state.binding + ((stmt, text),)))
+                if Leaf.NONLEAF in state.leaf and not any(b.statement is stmt and b.target == text
+                                                          for b in state.binding):
+                    self.set_tensor_state(obj, state.with_(binding=state.binding + (binding,)))
 
     def bind_unpacked(self, targets, value: Value, stmt) -> None:
         count = len(targets)

@@ -62,6 +62,7 @@ class Why:
     category: Category = Category.COMPUTED
     gpu_only: bool = False  # a leaf on the CPU, a copy on a GPU (`.to(device)`)
     move: Optional[str] = None  # for MOVED: the method (`cuda`, `to`, `double`...)
+    node: Any = field(default=None, compare=False)  # for MOVED: the call that copied it
 
 
 @dataclass(eq=False)
@@ -90,6 +91,16 @@ UNKNOWN: Value = frozenset({UNKNOWN_OBJ})
 
 
 @dataclass(frozen=True)
+class Binding:
+    """A statement that bound a non-leaf to a name or attribute path."""
+
+    statement: Any = field(compare=False)
+    target: str
+    sure: bool  # every object bound there is a non-leaf requiring grad (retain_grad() cannot raise)
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class TensorState:
     """What may be true of a tensor object on the paths reaching a point."""
 
@@ -100,7 +111,8 @@ class TensorState:
     retain_epoch: int = -1
     retain_line: int = 0
     backward_line: int = 0  # the backward() a late retain_grad() came after
-    binding: Tuple[Any, ...] = ()  # (statement, target text) pairs that bound it, for fixes
+    binding: Tuple[Any, ...] = ()  # Binding records: where a fix may insert retain_grad()
+    retain_statement: Any = None  # the statement that called retain_grad()
 
     def join(self, other: "TensorState") -> "TensorState":
         if other is self:
@@ -114,6 +126,7 @@ class TensorState:
             retain_line=self.retain_line or other.retain_line,
             backward_line=self.backward_line or other.backward_line,
             binding=self.binding + tuple(b for b in other.binding if b not in self.binding),
+            retain_statement=self.retain_statement if self.retain_statement is other.retain_statement else None,
         )
 
     def with_(self, **changes) -> "TensorState":

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..analysis.values import Category
+from ..fixes.retain import retain_fix
 from .base import Rule, origin_of
 
 
@@ -62,7 +63,8 @@ requires grad on every path through that statement; otherwise `retain_grad()` co
             why = read.state.why
             if read.late_retain or (why is not None and why.category is Category.MOVED):
                 continue
-            yield self.diagnostic(context, read.span, self.message(read), origin_of(why))
+            yield self.diagnostic(context, read.span, self.message(read), origin_of(why),
+                                  retain_fix(read, context.source))
 
     @staticmethod
     def message(read) -> str:

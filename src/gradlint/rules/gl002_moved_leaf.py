@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..analysis.values import Category
+from ..fixes.creation import creation_fix
 from .base import Rule, origin_of
 
 
@@ -52,7 +53,8 @@ It changes no values and is safe when the tensor was created in the same stateme
             why = read.state.why
             if read.late_retain or why is None or why.category is not Category.MOVED:
                 continue
-            yield self.diagnostic(context, read.span, self.message(read), origin_of(why))
+            yield self.diagnostic(context, read.span, self.message(read), origin_of(why),
+                                  creation_fix(why, context.source))
 
     @staticmethod
     def message(read) -> str:

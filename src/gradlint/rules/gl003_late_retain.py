@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..diagnostic import Location, Origin
+from ..fixes.retain import retain_fix
 from .base import Rule
 
 
@@ -54,7 +55,8 @@ safe when the tensor requires grad on every path there (the call raises on tenso
                 continue
             state = read.state
             origin = Origin(Location(state.retain_line, 1), f"retain_grad() on line {state.retain_line}")
-            yield self.diagnostic(context, read.span, self.message(read), origin)
+            yield self.diagnostic(context, read.span, self.message(read), origin,
+                                  retain_fix(read, context.source))
 
     @staticmethod
     def message(read) -> str:
