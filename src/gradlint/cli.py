@@ -1,37 +1,357 @@
-"""The command line: `gradlint [PATHS]...`, modelled on `ruff check`."""
+"""The command line: `gradlint [PATHS]...`, modelled on `ruff check`.
+
+Exit status: 0 when no findings remain (or with --exit-zero), 1 with findings (with --diff: when
+there is a diff), 2 on a usage error, an invalid configuration, a path that does not exist, or an
+internal error (GL999).
+
+Per-file results come only from functions in gradlint.linter (lint_paths, lint_bytes, fix_file,
+fix_bytes), so that the runner (parallel workers, cache) can change how they are computed.
+"""
 from __future__ import annotations
 
+import os
 import sys
-from typing import List, Tuple
+import traceback
+from typing import Dict, List, Optional, Tuple
 
 import click
 
 from . import __version__
-from .errors import is_file_error
-from .linter import lint_paths
+from .config import CliOverrides, ConfigError, Resolver, validate_selector
+from .diagnostic import Diagnostic
+from .linter import fix_applicable, fix_bytes, fix_file, lint_bytes, lint_paths
+from .output import FORMATS, TEXT_FORMATS, Report, SourceLookup, render, rule_name
+
+ISSUES_URL = "https://github.com/gradlint/gradlint/issues"
 
 
 def split_codes(values: Tuple[str, ...]) -> List[str]:
     return [code.strip().upper() for value in values for code in value.split(",") if code.strip()]
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+def split_values(values: Tuple[str, ...]) -> List[str]:
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def _codes_option(ctx, param, value):
+    codes = split_codes(value)
+    for code in codes:
+        if not validate_selector(code):
+            from .rules import RULES
+            known = ", ".join(rule.code for rule in RULES)
+            raise click.BadParameter(f"unknown rule code or prefix {code!r} (known: {known}, or ALL)")
+    return tuple(codes)
+
+
+def _plural(count: int, word: str, plural: Optional[str] = None) -> str:
+    return f"{count} {word if count == 1 else (plural or word + 's')}"
+
+
+def use_color() -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+# -- --explain -----------------------------------------------------------------------------------
+
+def explain_rules(selector: str, output_format: str) -> int:
+    import json
+    from .output import rule_url
+    from .rules import RULES
+    wanted = selector.strip()
+    if wanted.lower() == "all":
+        rules = list(RULES)
+    else:
+        rules = [rule for rule in RULES if rule.code == wanted.upper() or rule.name == wanted.lower()]
+    if not rules:
+        click.echo(f"error: unknown rule {selector!r}; known rules: "
+                   f"{', '.join(rule.code for rule in RULES)} (or `all`)", err=True)
+        return 2
+    if output_format in ("json", "json-lines"):
+        items = [{"code": r.code, "name": r.name, "summary": r.summary, "explanation": r.docs.strip(),
+                  "url": rule_url(r.code)} for r in rules]
+        click.echo(json.dumps(items if wanted.lower() == "all" else items[0], indent=2))
+        return 0
+    blocks = []
+    for rule in rules:
+        fixable = "Fix is sometimes available." if rule.code != "GL004" else "Fix is not available."
+        blocks.append(f"# {rule.name} ({rule.code})\n\n{rule.summary}\n\n{fixable}\n\n{rule.docs.strip()}\n\n"
+                      f"Documentation: {rule_url(rule.code)}\n")
+    click.echo("\n".join(blocks), nl=False)
+    return 0
+
+
+# -- summaries -----------------------------------------------------------------------------------
+
+def summary(remaining: List[Diagnostic], fixed: int, fixable: int, hidden: int, fix_mode: bool) -> str:
+    lines = []
+    total = len(remaining) + fixed
+    if fixed:
+        lines.append(f"Found {_plural(total, 'error')} ({fixed} fixed, {len(remaining)} remaining).")
+    elif remaining:
+        lines.append(f"Found {_plural(len(remaining), 'error')}.")
+    else:
+        lines.append("All checks passed!")
+    hidden_text = f"{_plural(hidden, 'hidden fix', 'hidden fixes')} can be enabled with the `--unsafe-fixes` option"
+    if fixable and not fix_mode:
+        extra = f" ({hidden_text})" if hidden else ""
+        lines.append(f"[*] {fixable} fixable with the `--fix` option{extra}.")
+    elif hidden:
+        lines.append(f"No fixes available ({hidden_text}).")
+    return "\n".join(lines) + "\n"
+
+
+def statistics_text(diagnostics: List[Diagnostic], is_fixable, output_format: str) -> str:
+    import json
+    counts: Dict[str, List[Diagnostic]] = {}
+    for d in diagnostics:
+        counts.setdefault(d.code, []).append(d)
+    rows = sorted(counts.items(), key=lambda item: (-len(item[1]), item[0]))
+    if output_format in ("json", "json-lines"):
+        return json.dumps([{"code": code, "name": rule_name(code), "count": len(items),
+                            "fixable": any(is_fixable(d) for d in items)} for code, items in rows], indent=2) + "\n"
+    if not rows:
+        return ""
+    count_width = max(len(str(len(items))) for _, items in rows)
+    code_width = max(len(code) for code, _ in rows)
+    return "".join(f"{len(items):>{count_width}}\t{code:<{code_width}}\t"
+                   f"{'[*]' if any(is_fixable(d) for d in items) else '[ ]'} {rule_name(code)}\n"
+                   for code, items in rows)
+
+
+# -- the command ---------------------------------------------------------------------------------
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated).")
-@click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable (comma-separated).")
+@click.option("--select", multiple=True, callback=_codes_option, metavar="CODES",
+              help="Rule codes or prefixes to enable (comma-separated); replaces the config's selection.")
+@click.option("--ignore", multiple=True, callback=_codes_option, metavar="CODES",
+              help="Rule codes or prefixes to disable (comma-separated).")
+@click.option("--extend-select", multiple=True, callback=_codes_option, metavar="CODES",
+              help="Rule codes or prefixes to enable on top of the selection.")
+@click.option("--fix/--no-fix", "fix", default=False, help="Apply safe fixes (and unsafe ones with --unsafe-fixes).")
+@click.option("--unsafe-fixes/--no-unsafe-fixes", default=None,
+              help="Also apply (and mark as fixable) fixes that may change behaviour.")
+@click.option("--diff", is_flag=True, help="Print a diff of what --fix would change; write nothing.")
+@click.option("--output-format", type=click.Choice(FORMATS), default="concise", show_default=True,
+              help="How to print findings.")
+@click.option("-o", "--output-file", type=click.Path(dir_okay=False, writable=True),
+              help="Write the findings to this file instead of standard output.")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of each one.")
 @click.option("--exit-zero", is_flag=True, help="Exit with 0 even when findings remain.")
-@click.version_option(__version__, "--version", prog_name="gradlint")
-def main(paths, select, ignore, exit_zero) -> None:
-    """Find `.grad` reads that are always None in PyTorch code."""
-    diagnostics = lint_paths(list(paths) or ["."], split_codes(select) or None, split_codes(ignore) or None)
-    for diagnostic in diagnostics:
-        click.echo(f"{diagnostic.filename}:{diagnostic.line}:{diagnostic.column}: "
-                   f"{diagnostic.code} {diagnostic.message}")
-    findings = [d for d in diagnostics if not is_file_error(d)]
-    if findings:
-        click.echo(f"Found {len(findings)} error{'s' if len(findings) != 1 else ''}.")
-    elif not diagnostics:
-        click.echo("All checks passed!")
-    if any(d.code == "GL999" for d in diagnostics):
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="Use this TOML file ([tool.gradlint] of a pyproject.toml, or top-level keys) for every path.")
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option("--exclude", multiple=True, metavar="PATTERNS",
+              help="Gitignore-style patterns to exclude (replaces the defaults and the config's `exclude`).")
+@click.option("--extend-exclude", multiple=True, metavar="PATTERNS", help="Patterns to exclude on top of `exclude`.")
+@click.option("--force-exclude/--no-force-exclude", default=None,
+              help="Apply excludes to paths named on the command line too (for pre-commit).")
+@click.option("--respect-gitignore/--no-respect-gitignore", default=None,
+              help="Skip what .gitignore files ignore in directory walks (default: on).")
+@click.option("--stdin-filename", metavar="PATH",
+              help="Lint standard input as if it were this file (with `-` as the path).")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
+              help="Parallel workers (0: one per CPU).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
+@click.option("--show-files", is_flag=True, help="List the files that would be linted, and exit.")
+@click.option("--explain", metavar="CODE", help="Print the documentation of a rule (or `all`), and exit.")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary.")
+@click.version_option(__version__, "-V", "--version", prog_name="gradlint", message="%(prog)s %(version)s")
+def main(paths, select, ignore, extend_select, fix, unsafe_fixes, diff, output_format, output_file, statistics,
+         exit_zero, config_file, isolated, exclude, extend_exclude, force_exclude, respect_gitignore,
+         stdin_filename, jobs, no_cache, show_files, explain, quiet) -> None:
+    """Find `.grad` reads that are always None in PyTorch code.
+
+    PATHS are files (.py, .pyi, .ipynb) and directories (default: the current directory);
+    `-` reads standard input.
+    """
+    if explain:
+        sys.exit(explain_rules(explain, output_format))
+    try:
+        overrides = CliOverrides(
+            select=tuple(select) if select else None, ignore=tuple(ignore), extend_select=tuple(extend_select),
+            exclude=tuple(split_values(exclude)) if exclude else None, extend_exclude=tuple(split_values(extend_exclude)),
+            unsafe_fixes=unsafe_fixes, force_exclude=force_exclude, respect_gitignore=respect_gitignore)
+        resolver = Resolver(overrides, config_file, isolated)
+        options = dict(fix=fix, diff=diff, output_format=output_format, output_file=output_file,
+                       statistics=statistics, exit_zero=exit_zero, quiet=quiet, jobs=jobs, use_cache=not no_cache,
+                       force_exclude=force_exclude)
+        if show_files:
+            code = list_files(list(paths) or ["."], resolver, force_exclude)
+        elif stdin_filename is not None or list(paths) == ["-"]:
+            if [p for p in paths if p != "-"]:
+                raise click.UsageError("with --stdin-filename or `-`, give no other paths")
+            code = run_stdin(stdin_filename or "-", resolver, unsafe_fixes, **options)
+        else:
+            if "-" in paths:
+                raise click.UsageError("`-` (standard input) cannot be combined with other paths")
+            code = run(list(paths) or ["."], resolver, unsafe_fixes, **options)
+    except ConfigError as exc:
+        click.echo(f"error: invalid configuration: {exc}", err=True)
         sys.exit(2)
-    sys.exit(0 if exit_zero or not diagnostics else 1)
+    except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+        raise
+    except Exception as exc:  # noqa: BLE001 - report, exit 2
+        click.echo(f"error: GL999 internal error: {type(exc).__name__}: {exc}\n"
+                   f"This is gradlint's fault; please report it at {ISSUES_URL} with this traceback:\n"
+                   f"{traceback.format_exc()}", err=True)
+        sys.exit(2)
+    sys.exit(code)
+
+
+def list_files(paths, resolver, force_exclude) -> int:
+    from .discovery import discover
+    files, missing = discover(paths, resolver.settings_for, force_exclude)
+    for path in missing:
+        click.echo(f"error: {path}: No such file or directory", err=True)
+    for path in sorted(files):
+        click.echo(path)
+    return 2 if missing else 0
+
+
+def _unsafe_for(resolver: Resolver, cli_unsafe: Optional[bool]):
+    def unsafe(filename: str) -> bool:
+        if cli_unsafe is not None:
+            return cli_unsafe
+        return bool(resolver.settings_for(filename if filename != "-" else ".").unsafe_fixes)
+    return unsafe
+
+
+def _emit(text: str, output_file: Optional[str], color: bool, err: bool = False) -> None:
+    if not text:
+        return
+    if output_file and not err:
+        with open(output_file, "a", encoding="utf-8") as handle:
+            handle.write(click.unstyle(text))
+        return
+    click.echo(text, nl=False, err=err, color=color)
+
+
+def report_findings(diagnostics: List[Diagnostic], sources: SourceLookup, is_fixable, hidden_fixable, fixed: int,
+                    *, fix: bool, output_format: str, output_file, statistics: bool, quiet: bool,
+                    err: bool = False) -> None:
+    color = use_color() and not output_file and not err
+    if output_file:
+        open(output_file, "w").close()
+    diagnostics = sorted(diagnostics, key=lambda d: d.sort_key())
+    if statistics:
+        _emit(statistics_text(diagnostics, is_fixable, output_format), output_file, color, err)
+    else:
+        report = Report(diagnostics, is_fixable, sources, color, __version__)
+        _emit(render(output_format, report), output_file, color, err)
+    if output_format in TEXT_FORMATS and not quiet:
+        fixable = sum(1 for d in diagnostics if is_fixable(d))
+        hidden = sum(1 for d in diagnostics if hidden_fixable(d))
+        _emit(summary(diagnostics, fixed, fixable, hidden, fix), output_file, color, err)
+
+
+def _fixability(unsafe_for):
+    def is_fixable(d: Diagnostic) -> bool:
+        return fix_applicable(d, unsafe_for(d.filename))
+
+    def hidden(d: Diagnostic) -> bool:
+        return d.fix is not None and bool(d.fix.edits) and not is_fixable(d)
+    return is_fixable, hidden
+
+
+def _exit_code(diagnostics: List[Diagnostic], exit_zero: bool, failed: bool = False) -> int:
+    if failed or any(d.code == "GL999" for d in diagnostics):
+        return 2
+    if exit_zero:
+        return 0
+    return 1 if diagnostics else 0
+
+
+def run(paths: List[str], resolver: Resolver, cli_unsafe: Optional[bool], *, fix, diff, output_format, output_file,
+        statistics, exit_zero, quiet, jobs, use_cache, force_exclude) -> int:
+    missing = [path for path in paths if not os.path.lexists(path)]
+    for path in missing:
+        click.echo(f"error: Failed to lint {path}: No such file or directory (os error 2)", err=True)
+    existing = [path for path in paths if path not in missing]
+    diagnostics = lint_paths(existing, resolver=resolver, force_exclude=force_exclude, jobs=jobs,
+                             use_cache=use_cache) if existing else []
+    unsafe_for = _unsafe_for(resolver, cli_unsafe)
+    is_fixable, hidden = _fixability(unsafe_for)
+    sources = SourceLookup()
+    fixed = 0
+    if fix or diff:
+        to_fix = sorted({d.filename for d in diagnostics if is_fixable(d)})
+        by_file: Dict[str, List[Diagnostic]] = {}
+        for d in diagnostics:
+            by_file.setdefault(d.filename, []).append(d)
+        diffs = []
+        would_fix = 0
+        for path in to_fix:
+            result = fix_file(path, resolver.settings_for(path), unsafe_for(path), write=not diff)
+            if result.error:
+                click.echo(f"error: Failed to fix {path}: {result.error}", err=True)
+            by_file[path] = result.diagnostics
+            if diff:
+                would_fix += result.fixed_count
+                if result.diff:
+                    diffs.append(result.diff)
+            else:
+                fixed += result.fixed_count
+                if result.fixed is not None:
+                    sources.add(path, result.fixed)
+        diagnostics = [d for items in by_file.values() for d in items]
+        if diff:
+            click.echo("".join(diffs), nl=False)
+            if would_fix:
+                click.echo(f"Would fix {_plural(would_fix, 'error')}.", err=True)
+            else:
+                hidden_count = sum(1 for d in diagnostics if hidden(d))
+                extra = (f" ({_plural(hidden_count, 'fix', 'fixes')} available with `--unsafe-fixes`)"
+                         if hidden_count else "")
+                click.echo(f"No errors would be fixed{extra}.", err=True)
+            if missing:
+                return 2
+            return 1 if diffs else 0
+    report_findings(diagnostics, sources, is_fixable, hidden, fixed, fix=fix, output_format=output_format,
+                    output_file=output_file, statistics=statistics, quiet=quiet)
+    return _exit_code(diagnostics, exit_zero, failed=bool(missing))
+
+
+def run_stdin(filename: str, resolver: Resolver, cli_unsafe: Optional[bool], *, fix, diff, output_format,
+              output_file, statistics, exit_zero, quiet, jobs, use_cache, force_exclude) -> int:
+    from .discovery import is_excluded_path
+    data = click.get_binary_stream("stdin").read()
+    settings = resolver.settings_for(filename if filename != "-" else ".")
+    stdout = click.get_binary_stream("stdout")
+    force = settings.force_exclude if force_exclude is None else force_exclude
+    if filename != "-" and force and is_excluded_path(filename, settings, False):
+        if fix:
+            stdout.write(data)
+            stdout.flush()
+        return 0
+    unsafe_for = _unsafe_for(resolver, cli_unsafe)
+    is_fixable, hidden = _fixability(unsafe_for)
+    sources = SourceLookup({filename: data})
+    fixed = 0
+    if fix or diff:
+        result = fix_bytes(data, filename, settings, unsafe_for(filename))
+        if result.error:
+            click.echo(f"error: Failed to fix {filename}: {result.error}", err=True)
+        diagnostics = result.diagnostics
+        if diff:
+            click.echo(result.diff, nl=False)
+            return 1 if result.diff else 0
+        fixed = result.fixed_count
+        new = result.fixed if result.fixed is not None else data
+        sources.add(filename, new)
+        stdout.write(new)
+        stdout.flush()
+        # As ruff does: the fixed buffer goes to standard output, what remains to standard error.
+        report_findings(diagnostics, sources, is_fixable, hidden, fixed, fix=True, output_format=output_format,
+                        output_file=output_file, statistics=statistics, quiet=quiet, err=not output_file)
+        return _exit_code(diagnostics, exit_zero)
+    diagnostics = lint_bytes(data, filename, settings)
+    report_findings(diagnostics, sources, is_fixable, hidden, fixed, fix=False, output_format=output_format,
+                    output_file=output_file, statistics=statistics, quiet=quiet)
+    return _exit_code(diagnostics, exit_zero)
