@@ -6,7 +6,8 @@
 - `# gradlint: noqa` on a line of its own skips the whole file; `# gradlint: noqa: GL001` silences
   GL001 in the whole file.
 
-File errors (GL9xx) cannot be suppressed. Only real comments count: a `# noqa` inside a string does
+File errors (GL9xx) cannot be suppressed by a line's noqa; a file skipped by `# gradlint: noqa` is not
+even parsed. Only real comments count: a `# noqa` inside a string does
 not (the tokenizer finds the comments; it runs only on files that contain "noqa").
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Dict, FrozenSet, Iterable, List, Optional
 
 # `codes` is None for a bare noqa.
 LINE_NOQA = re.compile(
-    r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+    r"#\s*noqa(?::\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?(?![\w-])", re.IGNORECASE)
 FILE_NOQA = re.compile(
     r"^#\s*gradlint\s*:\s*noqa(?:\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?\s*$", re.IGNORECASE)
 ALL = frozenset({"*"})
