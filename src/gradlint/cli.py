@@ -321,9 +321,9 @@ def run(paths: List[str], resolver: Resolver, cli_unsafe: Optional[bool], *, fix
 def run_stdin(filename: str, resolver: Resolver, cli_unsafe: Optional[bool], *, fix, diff, output_format,
               output_file, statistics, exit_zero, quiet, jobs, use_cache, force_exclude) -> int:
     from .discovery import is_excluded_path
-    data = click.get_binary_stream("stdin").read()
+    data = sys.stdin.buffer.read()
     settings = resolver.settings_for(filename if filename != "-" else ".")
-    stdout = click.get_binary_stream("stdout")
+    stdout = sys.stdout.buffer
     force = settings.force_exclude if force_exclude is None else force_exclude
     if filename != "-" and force and is_excluded_path(filename, settings, False):
         if fix:
