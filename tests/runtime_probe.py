@@ -1,6 +1,9 @@
 """Run one fixture script under real torch and report which `.grad` reads came back None.
 
 Usage: python tests/runtime_probe.py SCRIPT  -> one JSON object on stdout:
+       python tests/runtime_probe.py --many SCRIPT...  -> one JSON line per script, {"path", ...};
+       torch is imported once and each script runs in a forked child (fast, still isolated).
+
   nonleaf_reads      lines where `.grad` was read on a non-leaf that does not retain grad
                      (torch's own UserWarning; also for tensor subclasses, found by walking the stack)
   late_retain_reads  lines where `.grad` of a retained non-leaf came back None because every
@@ -26,12 +29,35 @@ from torch.overrides import TorchFunctionMode
 NONLEAF_WARNING = "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed"
 NONLEAF_OPTIMIZER = "can't optimize a non-leaf Tensor"
 
-script = os.path.abspath(sys.argv[1])
+script = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else ""
 nonleaf_reads: set[int] = set()
 late_retain_reads: set[int] = set()
 backward_count = 0
-created_at: "weakref.WeakKeyDictionary[torch.Tensor, int]" = weakref.WeakKeyDictionary()
-retained_at: "weakref.WeakKeyDictionary[torch.Tensor, int]" = weakref.WeakKeyDictionary()
+class IdentityWeakMap:
+    """Like WeakKeyDictionary, but keys compare by identity (Tensor.__eq__ is elementwise)."""
+
+    def __init__(self):
+        self._entries = {}
+
+    def _entry(self, key):
+        entry = self._entries.get(id(key))
+        return entry if entry is not None and entry[0]() is key else None
+
+    def __contains__(self, key):
+        return self._entry(key) is not None
+
+    def get(self, key, default=None):
+        entry = self._entry(key)
+        return default if entry is None else entry[1]
+
+    def __setitem__(self, key, value):
+        k = id(key)
+        entries = self._entries
+        entries[k] = (weakref.ref(key, lambda _ref, k=k: entries.pop(k, None)), value)
+
+
+created_at = IdentityWeakMap()
+retained_at = IdentityWeakMap()
 
 
 def script_line(frame=None) -> int | None:
@@ -99,6 +125,10 @@ def probed_grad_get(self):
 
 
 def main() -> None:
+    print(json.dumps(probe()), file=sys.__stdout__)
+
+
+def probe() -> dict:
     torch.autograd.backward = counting_backward
     torch.Tensor.retain_grad = recording_retain_grad
     torch.Tensor.grad = property(probed_grad_get, _base_grad.__set__, _base_grad.__delete__)
@@ -120,13 +150,43 @@ def main() -> None:
         elif not isinstance(exc, SystemExit) or exc.code not in (None, 0):
             error = f"{type(exc).__name__}: {exc} (line {line})"
     sys.stdout.flush()
-    print(json.dumps({
+    return {
         "nonleaf_reads": sorted(nonleaf_reads),
         "late_retain_reads": sorted(late_retain_reads),
         "optimizer_errors": optimizer_errors,
         "error": error,
-    }), file=sys.__stdout__)
+    }
+
+
+def main_many(paths) -> None:
+    """Probe many scripts: fork a child per script so each starts from a fresh interpreter state."""
+    global script
+    torch.set_num_threads(1)  # no worker threads alive across fork()
+    for path in paths:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_end)
+            script = os.path.abspath(path)
+            sys.stdout = open(os.devnull, "w")
+            try:
+                result = probe()
+            except BaseException as exc:  # the probe itself failed: report, never hang
+                result = {"error": f"probe failed: {exc!r}"}
+            with os.fdopen(write_end, "w") as out:
+                out.write(json.dumps(result))
+            os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end) as pipe:
+            data = pipe.read()
+        os.waitpid(pid, 0)
+        result = json.loads(data) if data else {"error": "probe child died"}
+        result["path"] = path
+        print(json.dumps(result), file=sys.__stdout__, flush=True)
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--many"]:
+        main_many(sys.argv[2:])
+    else:
+        main()
