@@ -638,6 +638,9 @@ class CallsMixin:
 
     def inline(self, fobj: Obj, node, args: Args, kwargs: Kwargs, self_value: Optional[Value] = None) -> Value:
         fnode = fobj.node
+        if self.uninformative_call(fnode, args, kwargs, self_value):
+            # Nothing known flows in: the standalone analysis of the function says all there is.
+            return UNKNOWN
         if len(self.call_stack) >= MAX_CALL_DEPTH or fnode in self.call_stack or self.budget <= 0:
             self.escape_arguments(args, kwargs)
             if self_value:
@@ -649,6 +652,7 @@ class CallsMixin:
         frame = self.new_frame(fnode, closure, context)
         entry = self.state
         self.state = entry.child()
+        self.anchors.append(entry)
         saved_grad = self.state.get("grad", True)
         if fobj.extra.get("grad_mode") is False:
             self.state.set("grad", False)
@@ -664,6 +668,7 @@ class CallsMixin:
             else:
                 self.exec_block(fnode.body)
         finally:
+            self.anchors.pop()
             self.call_stack.pop()
             self.call_lines.pop()
             self.frame, self.context = saved
@@ -677,6 +682,14 @@ class CallsMixin:
         if not self.state.dead:
             self.state.set("grad", saved_grad)
         return result or UNKNOWN
+
+    @staticmethod
+    def uninformative_call(fnode, args: Args, kwargs: Kwargs, self_value) -> bool:
+        """Every argument is unknown (and there is at least one): inlining would learn nothing."""
+        values = [v for _, v in args] + [v for _, v in kwargs.values()]
+        if self_value is not None:
+            values.append(self_value)
+        return bool(values) and all(v == UNKNOWN for v in values)
 
     def bind_parameters(self, fnode, frame, args: Args, kwargs: Kwargs, self_value) -> None:
         spec = fnode.args

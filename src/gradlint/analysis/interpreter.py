@@ -58,7 +58,8 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         self.optimizer_args: Dict[tuple, NonLeafOptimizerArgument] = {}
         self.leaf_guards: List[str] = []  # expressions proven leaves by an `is_leaf` test
         self.statement: Optional[ast.stmt] = None  # the statement being run
-        self.loops: list = []  # (continue states, break states) per enclosing loop
+        self.loops: list = []
+        self.anchors: List[State] = []  # merge bases still in use (see compact())  # (continue states, break states) per enclosing loop
         text = source.text
         # Freezing parameters anywhere makes "a module output requires grad" unprovable.
         self.parameters_may_be_frozen = "requires_grad_(False" in text or "requires_grad = False" in text \

@@ -27,19 +27,24 @@ class StatementsMixin:
             self.compact()
 
     def compact(self) -> None:
-        """Keep layer chains short so lookups stay cheap in long functions."""
+        """Keep layer chains short so lookups stay cheap in long functions.
+
+        Only the layers above the innermost pending merge base (an anchor) are flattened: the
+        result stays a descendant of every base, so merges still see only what changed.
+        """
+        anchor = self.anchors[-1] if self.anchors else None
         depth, layer = 0, self.state
-        while layer is not None:
+        while layer is not None and layer is not anchor:
             depth += 1
             layer = layer.parent
-        if depth <= 48:
+        if depth <= 32:
             return
-        flat = State()
         chain = []
         layer = self.state
-        while layer is not None:
+        while layer is not None and layer is not anchor:
             chain.append(layer)
             layer = layer.parent
+        flat = State(anchor)
         for layer in reversed(chain):
             flat.local.update(layer.local)
         flat.dead = self.state.dead
@@ -47,6 +52,7 @@ class StatementsMixin:
 
     def run_branch(self, base: State, body, guard: Optional[str] = None) -> State:
         self.state = base.child()
+        self.anchors.append(base)
         if guard:
             self.leaf_guards.append(guard)
         try:
@@ -57,6 +63,7 @@ class StatementsMixin:
         finally:
             if guard:
                 self.leaf_guards.pop()
+            self.anchors.pop()
         return self.state
 
     def kill_path(self) -> None:

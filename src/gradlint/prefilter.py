@@ -1,0 +1,129 @@
+"""A bytes-level pre-filter: files in which no rule can fire are never decoded, parsed or analysed.
+
+Only about 1.5% of the files in the PyTorch ecosystem read `.grad` at all, so the cheapest way to
+lint a large tree is to prove, from the raw bytes, that a file cannot produce a finding. The filter
+is sound with respect to what the analysis recognises (see `src/gradlint/analysis/`):
+
+* GL001, GL002, GL003 report `.grad` reads. The analysis sees a read in exactly two shapes:
+  - an attribute `x.grad` (also `x . grad`, `x.\\<newline>grad`, or `(x.  # comment <newline> grad)`,
+    all of which Python accepts): matched by `ATTRIBUTE` below, with a word boundary so that
+    `.gradient_checkpointing` (in 447 transformers files) does not count;
+  - `getattr(x, "grad")`, where the attribute name is a string constant the analysis knows. The
+    analysis does not fold string operations (`"gr" + "ad"` is opaque), so the constant comes from a
+    string literal whose value is `grad`: spelled plainly, or split by implicit concatenation
+    (`"gr" "ad"`), or with escapes (`"\\x67rad"`). `GETATTR_GRAD` matches the first non-empty piece
+    of every such literal. `getattr` itself must appear in the text, since a builtin is only
+    resolved through its name (`g = getattr` also names it).
+* GL004 reports optimizer constructions: a qualified name `torch.optim.<Class>`, which only arises
+  from an import or attribute that spells `optim`, in a file that spells `torch`.
+
+So a file passes when it could hold any of these, and everything else is skipped: it gets no
+diagnostics at all, not even a syntax error (a file with no `.grad` is not gradlint's business,
+which is what makes a tree like the standard library nearly free to lint).
+
+Files whose coding cookie names a codec that is not ASCII-compatible always pass (their bytes say
+nothing about their characters); notebooks (`.ipynb`) are JSON, so their cell text is decoded
+first when the raw bytes hint at a possible match.
+
+Not covered, by design: identifiers written with Unicode compatibility characters that NFKC folds
+to `grad` (`x.ｇrad`); Python accepts them, nobody writes them.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable, Optional
+
+# `.` then any mix of whitespace, line continuations and comments (inside brackets), then `grad`
+# as a whole word.
+_GAP = rb"(?:[ \t\f\r\n]|\\\r?\n|#[^\r\n]*)*"
+ATTRIBUTE = re.compile(rb"\." + _GAP + rb"grad\b")
+
+# The start of a string literal whose value could be "grad": after the opening quote, the prefix
+# "", "g", "gr", "gra" or "grad" of the value, then the end of this piece (a quote: implicit
+# concatenation, or the literal ends) or an escape that could spell a letter (\x67, \147, \u0067,
+# \U00000067, \N{...}) or a backslash-newline continuation.
+_ESC = rb"\\(?:[xuUN0-7]|\r?\n)"
+_END = rb"(?:[\"']|" + _ESC + rb")"
+GETATTR_GRAD = re.compile(
+    rb"[\"'](?:" + _ESC + rb"|g(?:" + _END + rb"|r(?:" + _END + rb"|a(?:" + _END + rb"|d" + _END + rb"))))")
+
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
+# Codecs in which every ASCII character is encoded as its ASCII byte, so the patterns above see
+# the characters Python sees. (The cookie spellings Python accepts, normalised as Python does.)
+_ASCII_COMPATIBLE = re.compile(
+    r"^(utf[-_]?8(?:[-_]sig)?|ascii|us[-_]ascii|latin[-_]?1|l1|iso[-_]?8859[-_]\d+|iso[-_]latin[-_]\d|"
+    r"cp125\d|windows[-_]125\d|cp437|cp85\d|cp86\d|koi8[-_]\w+|mac[-_]?\w+|gb2312|gbk|gb18030|"
+    r"euc[-_]\w+|shift[-_]?jis|sjis|cp932|cp949|cp950|big5(?:hkscs)?)$", re.IGNORECASE)
+
+ALL_RULES = frozenset({"GL001", "GL002", "GL003", "GL004"})
+READ_RULES = frozenset({"GL001", "GL002", "GL003"})
+
+
+def _unusual_encoding(data: bytes) -> bool:
+    """True when a coding cookie in the first two lines names a codec we cannot scan as bytes."""
+    head = data[:1024]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # a UTF-16/32 byte order mark
+        return True
+    first_two = b"\n".join(head.split(b"\n", 2)[:2])
+    match = _COOKIE.search(first_two)
+    return bool(match) and not _ASCII_COMPATIBLE.match(match.group(1).decode("ascii", "replace"))
+
+
+def may_read_grad(data: bytes) -> bool:
+    """Could this Python source hold a `.grad` read the analysis recognises?"""
+    if ATTRIBUTE.search(data):
+        return True
+    return b"getattr" in data and GETATTR_GRAD.search(data) is not None
+
+
+def may_build_optimizer(data: bytes) -> bool:
+    """Could this Python source construct a `torch.optim` optimizer?"""
+    return b"optim" in data and b"torch" in data
+
+
+def could_have_findings(data: bytes, rules: Optional[Iterable[str]] = None, notebook: bool = False) -> bool:
+    """False only when no rule in `rules` (default: all) can report anything in this file.
+
+    `data` is the file's raw bytes; `notebook` says they are an `.ipynb` document.
+    """
+    enabled = ALL_RULES if rules is None else frozenset(rules)
+    if enabled - ALL_RULES:
+        return True  # a rule this filter does not know about: never skip on its behalf
+    if notebook:
+        return _notebook_could_have_findings(data, enabled)
+    if _unusual_encoding(data):
+        return True
+    if enabled & READ_RULES and may_read_grad(data):
+        return True
+    return "GL004" in enabled and may_build_optimizer(data)
+
+
+def _notebook_could_have_findings(data: bytes, enabled: frozenset) -> bool:
+    # JSON can only spell letters through \u escapes; without one, and without the words the
+    # patterns need, no cell can match.
+    if b"\\u" not in data and b"grad" not in data and b"optim" not in data:
+        return False
+    import json
+    try:
+        document = json.loads(data)
+        cells = document.get("cells", []) if isinstance(document, dict) else None
+        if not isinstance(cells, list):
+            return True  # malformed or an old nbformat: let the notebook reader judge it
+        sources = []
+        for cell in cells:
+            if isinstance(cell, dict) and cell.get("cell_type") == "code":
+                source = cell.get("source", "")
+                sources.append("".join(source) if isinstance(source, list) else str(source))
+        text = "\n".join(sources).encode("utf-8", "surrogatepass")
+    except Exception:  # noqa: BLE001 - a malformed notebook gets its diagnostic from the linter
+        return True
+    if enabled & READ_RULES and may_read_grad(text):
+        return True
+    return "GL004" in enabled and may_build_optimizer(text)
+
+
+def enabled_rules(select=None, ignore=None) -> frozenset:
+    """The finding rules (not the GL9xx file errors) that select/ignore leave enabled."""
+    from .linter import selected
+    from .rules import RULES
+    return frozenset(rule.code for rule in RULES if selected(rule.code, select, ignore))
