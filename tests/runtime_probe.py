@@ -168,9 +168,11 @@ def main_many(paths) -> None:
         if pid == 0:
             os.close(read_end)
             script = os.path.abspath(path)
-            sys.stdout = open(os.devnull, "w")
+            import io
+            sys.stdout = captured = io.StringIO()
             try:
                 result = probe()
+                result["stdout"] = captured.getvalue()
             except BaseException as exc:  # the probe itself failed: report, never hang
                 result = {"error": f"probe failed: {exc!r}"}
             with os.fdopen(write_end, "w") as out:

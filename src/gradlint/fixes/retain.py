@@ -10,10 +10,18 @@ from .text import insert_after, statement_deletion
 
 
 def chosen_bindings(read: GradRead) -> list:
-    """The bindings to retain at: those of the name that is read, else every one."""
-    bindings = [b for b in read.state.binding if b.target.replace(" ", "").isprintable()]
-    named = [b for b in bindings if b.target == read.subject]
-    return named or bindings
+    """The bindings to retain at: one name's (its bindings on every branch), preferring the name
+    that is read, then the same attribute (`self.h` for `model.h`), then where it was first bound."""
+    bindings = list(read.state.binding)
+    if not bindings:
+        return []
+    last = read.subject.rsplit(".", 1)[-1]
+    for wanted in (lambda b: b.target == read.subject,
+                   lambda b: "." in b.target and b.target.rsplit(".", 1)[-1] == last):
+        chosen = [b for b in bindings if wanted(b)]
+        if chosen:
+            return chosen
+    return [b for b in bindings if b.target == bindings[0].target]
 
 
 def retain_fix(read: GradRead, source: SourceText) -> Optional[Fix]:
