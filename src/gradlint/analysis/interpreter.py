@@ -69,6 +69,7 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         self.module_frame = Frame("module", None, is_module=True)
         self.frame = self.module_frame
         self.functions: List[Tuple[ast.AST, Frame]] = []
+        self._scope_cache: dict = {}  # id(function node) -> (node, local names, globals)
 
     # ----------------------------------------------------------------- running
     def run(self) -> Facts:
@@ -105,8 +106,6 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
     def new_frame(self, node, closure: Frame, context) -> Frame:
         local_names, globals_ = self.scope_names(node)
         return Frame(("f", id(node), context), closure, local_names, globals_)
-
-    _scope_cache: dict = {}
 
     def scope_names(self, node) -> Tuple[frozenset, frozenset]:
         cached = self._scope_cache.get(id(node))
