@@ -34,18 +34,37 @@ import re
 from typing import Iterable, Optional
 
 # `.` then any mix of whitespace, line continuations and comments (inside brackets), then `grad`
-# as a whole word.
-_GAP = rb"(?:[ \t\f\r\n]|\\\r?\n|#[^\r\n]*)*"
+# as a whole word. Each alternative starts with a different character and a comment must run to the
+# end of its line, so there is one way to match a gap: no backtracking blow-up on comment blocks.
+_GAP = rb"(?:[ \t\f\r\n]|\\\r?\n|#[^\r\n]*(?![^\r\n]))*"
 ATTRIBUTE = re.compile(rb"\." + _GAP + rb"grad\b")
 
-# The start of a string literal whose value could be "grad": after the opening quote, the prefix
-# "", "g", "gr", "gra" or "grad" of the value, then the end of this piece (a quote: implicit
-# concatenation, or the literal ends) or an escape that could spell a letter (\x67, \147, \u0067,
-# \U00000067, \N{...}) or a backslash-newline continuation.
-_ESC = rb"\\(?:[xuUN0-7]|\r?\n)"
+# An escape in a string literal that could spell a lowercase letter (\x67, \147, \u0067,
+# \U00000067, \N{...}), or a backslash-newline continuation (which spells nothing).
+_ESC = rb"\\(?:x[67][0-9a-fA-F]|1[0-7][0-7]|u00[67][0-9a-fA-F]|U000000[67][0-9a-fA-F]|N\{|\r?\n)"
 _END = rb"(?:[\"']|" + _ESC + rb")"
-GETATTR_GRAD = re.compile(
-    rb"[\"'](?:" + _ESC + rb"|g(?:" + _END + rb"|r(?:" + _END + rb"|a(?:" + _END + rb"|d" + _END + rb"))))")
+
+
+def literal_start(word: str) -> "re.Pattern[bytes]":
+    """The start of every string literal whose value could be `word`.
+
+    After the opening quote comes a prefix of `word`, then either the end of this piece (a quote:
+    the literal ends, or implicit concatenation `"gr" "ad"` goes on) or an escape that could spell
+    the next letter (`"g\\x72ad"`). The first non-empty piece of any literal with value `word` has
+    this shape, whatever prefixes (r, u, b, f) or quote styles it uses.
+    """
+    letters = word.encode("ascii")
+    pattern = _END
+    for letter in reversed(letters[1:]):
+        pattern = rb"(?:" + _END + rb"|" + re.escape(bytes([letter])) + pattern + rb")"
+    # Empty pieces ("" "grad", or the first quotes of '''grad''') are skipped: the match starts at
+    # the opening quote of the first piece that holds a character.
+    return re.compile(rb"[\"'](?:" + _ESC + rb"|" + re.escape(letters[:1]) + pattern + rb")")
+
+
+GETATTR_GRAD = literal_start("grad")
+GETATTR_OPTIM = literal_start("optim")
+OPTIM_WORD = re.compile(rb"\boptim\b")
 
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
 # Codecs in which every ASCII character is encoded as its ASCII byte, so the patterns above see
@@ -77,8 +96,17 @@ def may_read_grad(data: bytes) -> bool:
 
 
 def may_build_optimizer(data: bytes) -> bool:
-    """Could this Python source construct a `torch.optim` optimizer?"""
-    return b"optim" in data and b"torch" in data
+    """Could this Python source construct a `torch.optim` optimizer?
+
+    The analysis knows an optimizer by its qualified name `torch.optim.<Class>`, which comes from
+    an import or attribute spelling the word `optim` (`torch.optim.SGD`, `from torch import optim`,
+    `from torch.optim import Adam`) or from `getattr(torch, "optim")`, in a file that spells `torch`.
+    """
+    if b"torch" not in data:
+        return False
+    if OPTIM_WORD.search(data):
+        return True
+    return b"getattr" in data and GETATTR_OPTIM.search(data) is not None
 
 
 def could_have_findings(data: bytes, rules: Optional[Iterable[str]] = None, notebook: bool = False) -> bool:

@@ -502,10 +502,12 @@ class CallsMixin:
         why = None
         if Leaf.NONLEAF in leaf:
             if Leaf.RG_LEAF in kinds:
-                verb = "wrapped" if wrap else "copied"
-                where = " on a GPU" if gpu_only else ""
-                why = Why(node.lineno, node.col_offset,
-                          f"`.{name}()` on line {node.lineno} {verb} it{where}", Category.MOVED,
+                call = self.call_suffix(node, name)
+                if gpu_only:
+                    text = f"`{call}` on line {node.lineno} copies it when the device is a GPU"
+                else:
+                    text = f"`{call}` on line {node.lineno} {'wrapped' if wrap else 'copied'} it"
+                why = Why(node.lineno, node.col_offset, text, Category.MOVED,
                           gpu_only=gpu_only, move=name, node=node)
             else:
                 why = next((self.tensor_state(o).why for o in sources if self.tensor_state(o).why), None)
@@ -513,6 +515,15 @@ class CallsMixin:
         return frozenset({self.new_tensor(node, leaf, why, key=key,
                                           device=device if device not in (None, "?") else first.device,
                                           dtype=dtype or first.dtype)})
+
+    def call_suffix(self, node, name: str) -> str:
+        """`.to(device)` out of `torch.randn(3, requires_grad=True).to(device)`."""
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            whole, receiver = self.source.segment(node), self.source.segment(node.func.value)
+            if whole.startswith(receiver) and len(whole) > len(receiver):
+                return whole[len(receiver):].lstrip()
+            return f".{name}(...)"
+        return self.source.segment(node) if isinstance(node, ast.Call) else f".{name}()"
 
     # ----------------------------------------------------------------- modules
     def call_module(self, module: Obj, node, args: Args, kwargs: Kwargs) -> Value:

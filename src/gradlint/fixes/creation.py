@@ -47,7 +47,9 @@ def creation_fix(why: Why, source: SourceText) -> Optional[Fix]:
     return None
 
 
-def is_parameter_call(call: ast.Call) -> bool:
+def is_parameter_call(call) -> bool:
+    if not isinstance(call, ast.Call):
+        return False
     func = call.func
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
     return name == "Parameter"

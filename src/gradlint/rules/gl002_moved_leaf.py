@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from ..analysis.values import Category
-from ..fixes.creation import creation_fix
+import ast
+
+from ..fixes.creation import creation_fix, is_parameter_call
 from .base import Rule, origin_of
 
 
@@ -59,11 +61,14 @@ It changes no values and is safe when the tensor was created in the same stateme
     @staticmethod
     def message(read) -> str:
         subject, why = read.subject, read.state.why
+        moved = why.node.func.value if isinstance(why.node, ast.Call) and isinstance(why.node.func, ast.Attribute) else None
         if why.move == "as_subclass" or (why.move and why.move[0].isupper()):
             advice = "wrap the leaf itself, or read .grad of the tensor before wrapping"
+        elif is_parameter_call(moved):
+            advice = "move the tensor before wrapping it: nn.Parameter(t.cuda()), or move the whole module"
         elif why.move in ("double", "float", "half", "bfloat16", "type"):
             advice = "create it with the dtype: torch.randn(..., dtype=..., requires_grad=True)"
         else:
             advice = "create it on the device: torch.randn(..., device=..., requires_grad=True)"
-        gpu = " (a leaf on the CPU, a non-leaf on a GPU)" if why.gpu_only else ""
-        return f"`{subject}.grad` is always None: {subject} is not a leaf ({why.text}){gpu}; {advice}"
+        verdict = "is None on a GPU" if why.gpu_only else "is always None"
+        return f"`{subject}.grad` {verdict}: {subject} is not a leaf ({why.text}); {advice}"
