@@ -1,9 +1,9 @@
 """GL002: `.grad` read of a tensor that lost leaf status through a device/dtype move or a wrap."""
 from __future__ import annotations
 
-from ..analysis.values import Category
 import ast
 
+from ..analysis.values import Category
 from ..fixes.creation import creation_fix, is_parameter_call
 from .base import Rule, origin_of
 
