@@ -104,14 +104,21 @@ class CallsMixin:
         if obj.sort is T.CLASS:
             return self.instantiate(obj, node, args, kwargs)
         if obj.sort is T.TORCH_MODULE:
-            return self.call_module(obj, node, args, kwargs)
+            return self.hooked(self.call_module(obj, node, args, kwargs))
         if obj.sort is T.INSTANCE:
-            return self.instance_method(obj, "forward" if obj.extra.get("is_module") else "__call__",
-                                        node, args, kwargs)
+            if obj.extra.get("is_module"):
+                return self.hooked(self.instance_method(obj, "forward", node, args, kwargs))
+            return self.instance_method(obj, "__call__", node, args, kwargs)
         if obj.sort is T.CONST:
             return self.opaque()
         self.escape_arguments(args, kwargs)
         return UNKNOWN
+
+    def hooked(self, output: Value) -> Value:
+        """A module output, which forward hooks of the file may retain."""
+        if self.module_hooks:
+            self.escape(output)
+        return output
 
     def call_qualified(self, qualname: str, node, args: Args, kwargs: Kwargs) -> Value:
         if qualname.startswith("builtins."):

@@ -65,6 +65,8 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         self.parameters_may_be_frozen = "requires_grad_(False" in text or "requires_grad = False" in text \
             or "requires_grad=False" in text.replace("requires_grad=False)", "") or \
             "requires_grad_(requires_grad=False" in text
+        # A forward hook may call retain_grad() on any module's output.
+        self.module_hooks = "register_forward_hook" in text or "register_module_forward_hook" in text
         self.defaults_changed = any(name.split(".")[-1] in text for name in api.DEFAULT_CHANGERS)
         self.module_frame = Frame("module", None, is_module=True)
         self.frame = self.module_frame
