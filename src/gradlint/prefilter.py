@@ -39,9 +39,13 @@ from typing import Iterable, Optional
 _GAP = rb"(?:[ \t\f\r\n]|\\\r?\n|#[^\r\n]*(?![^\r\n]))*"
 ATTRIBUTE = re.compile(rb"\." + _GAP + rb"grad\b")
 
-# An escape in a string literal that could spell a lowercase letter (\x67, \147, \u0067,
+# An escape in a string literal that could spell a lowercase letter a-z (\x67, \147, \u0067,
 # \U00000067, \N{...}), or a backslash-newline continuation (which spells nothing).
-_ESC = rb"\\(?:x[67][0-9a-fA-F]|1[0-7][0-7]|u00[67][0-9a-fA-F]|U000000[67][0-9a-fA-F]|N\{|\r?\n)"
+_HEX_LETTER = rb"(?:6[1-9a-fA-F]|7[0-9aA])"
+_LETTER_ESC = (rb"\\(?:x" + _HEX_LETTER + rb"|1(?:4[1-7]|[56][0-7]|7[0-2])|u00" + _HEX_LETTER
+               + rb"|U000000" + _HEX_LETTER + rb"|N\{)")
+_CONTINUATION = rb"\\\r?\n"
+_ESC = rb"(?:" + _LETTER_ESC + rb"|" + _CONTINUATION + rb")"
 _END = rb"(?:[\"']|" + _ESC + rb")"
 
 
@@ -59,7 +63,8 @@ def literal_start(word: str) -> "re.Pattern[bytes]":
         pattern = rb"(?:" + _END + rb"|" + re.escape(bytes([letter])) + pattern + rb")"
     # Empty pieces ("" "grad", or the first quotes of '''grad''') are skipped: the match starts at
     # the opening quote of the first piece that holds a character.
-    return re.compile(rb"[\"'](?:" + _ESC + rb"|" + re.escape(letters[:1]) + pattern + rb")")
+    return re.compile(rb"[\"'](?:" + _CONTINUATION + rb")*(?:" + _LETTER_ESC + rb"|"
+                      + re.escape(letters[:1]) + pattern + rb")")
 
 
 GETATTR_GRAD = literal_start("grad")

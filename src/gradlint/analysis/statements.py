@@ -193,12 +193,14 @@ class StatementsMixin:
         if not isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             return
         sure = all(o.sort is T.TENSOR and self.tensor_state(o).leaf == {Leaf.NONLEAF} for o in value)
-        binding = Binding(stmt, text, sure, stmt.lineno)
+        epoch = self.epoch()
         for obj in value:
             if obj.sort is T.TENSOR:
                 state = self.tensor_state(obj)
                 if Leaf.NONLEAF in state.leaf and not any(b.statement is stmt and b.target == text
                                                           for b in state.binding):
+                    in_time = state.created_epoch == epoch.count and state.created_epoch >= epoch.floor
+                    binding = Binding(stmt, text, sure, stmt.lineno, in_time)
                     self.set_tensor_state(obj, state.with_(binding=state.binding + (binding,)))
 
     def bind_unpacked(self, targets, value: Value, stmt) -> None:

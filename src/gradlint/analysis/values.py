@@ -98,6 +98,7 @@ class Binding:
     target: str
     sure: bool  # every object bound there is a non-leaf requiring grad (retain_grad() cannot raise)
     line: int = 0
+    in_time: bool = True  # no backward() ran between the tensor's creation and this binding
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from .text import insert_after, statement_deletion
 def chosen_bindings(read: GradRead) -> list:
     """The bindings to retain at: one name's (its bindings on every branch), preferring the name
     that is read, then the same attribute (`self.h` for `model.h`), then where it was first bound."""
-    bindings = list(read.state.binding)
+    bindings = [b for b in read.state.binding if b.in_time]  # a retain after backward() is too late
     if not bindings:
         return []
     last = read.subject.rsplit(".", 1)[-1]
