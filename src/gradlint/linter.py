@@ -125,10 +125,12 @@ def lint_paths(paths: Iterable[str], select=None, ignore=None, *, settings=None,
 
     Settings: `resolver` (gradlint.config.Resolver: each file's closest pyproject.toml, as the CLI
     does), else one `settings` for every file, else `select`/`ignore` codes without any config.
-    `jobs` and `use_cache` are accepted for the parallel runner and result cache that will plug in
-    here (runner.py); until then they are ignored and files are linted one after another."""
+    Files in which no enabled rule can fire are skipped unparsed (gradlint.prefilter); results are
+    cached under .gradlint_cache/ unless `use_cache` is False (gradlint.cache); the rest is linted
+    by `jobs` worker processes (default: one per CPU; one file or `jobs=1`: in this process)."""
     from .config import Settings
     from .discovery import discover
+    from .runner import lint_files
     if resolver is not None:
         settings_for = resolver.settings_for
     else:
@@ -138,8 +140,7 @@ def lint_paths(paths: Iterable[str], select=None, ignore=None, *, settings=None,
     files, missing = discover(list(paths), settings_for, force_exclude)
     for path in missing:
         found.append(errors.file_error(errors.READ_ERROR, path, "no such file or directory"))
-    for path in files:
-        found.extend(lint_file(path, settings=settings_for(path)))
+    found.extend(lint_files(files, settings_for, jobs=jobs, use_cache=use_cache))
     return sorted(found, key=lambda diagnostic: diagnostic.sort_key())
 
 

@@ -18,6 +18,7 @@ from .values import (NOTHING, UNKNOWN, Category, Leaf, Obj, Retain, Shape, T, Te
 Args = List[Tuple[ast.AST, Value]]
 Kwargs = Dict[str, Tuple[ast.AST, Value]]
 MAX_CALL_DEPTH = 6
+MAX_UNROLLED_RANGE = 8
 
 
 class CallsMixin:
@@ -805,6 +806,13 @@ class CallsMixin:
             operands = [self.iterate(v) if name != "abs" else v for v in values[:1]]
             if any(o.sort is T.TENSOR for v in operands for o in v):
                 return self.op_result(node, operands, self.source.segment(node))
+            return self.opaque()
+        if name == "range":
+            bounds = [self.known_const(v, None) for v in values]
+            if bounds and all(type(b) is int for b in bounds) and len(bounds) <= 3:
+                numbers = range(*bounds)
+                if len(numbers) <= MAX_UNROLLED_RANGE:  # small literal ranges unroll exactly
+                    return frozenset({self.new_container(node, T.TUPLE, Shape(tuple(self.const(i) for i in numbers)))})
             return self.opaque()
         if name in ("map", "filter", "super"):
             self.escape_arguments(args, kwargs)

@@ -348,6 +348,9 @@ class ExpressionsMixin:
     def binary_result(self, node, operands: List[Value]) -> Value:
         if any(o.sort is T.TENSOR for v in operands for o in v):
             return self.op_result(node, operands, self.source.segment(node))
+        folded = self.fold(node, operands)
+        if folded is not None:
+            return folded
         if all(o.sort is T.CONST for v in operands for o in v):
             return self.opaque()
         return UNKNOWN
@@ -380,10 +383,29 @@ class ExpressionsMixin:
             left, right = (self.known_const(v) for v in operands)
             if left is None and right is None:  # both known to be None
                 return self.const(isinstance(node.ops[0], ast.Is))
+        folded = self.fold(node, operands)
+        if folded is not None:
+            return folded
         if any(o.sort is T.TENSOR for v in operands for o in v) and not any(
                 isinstance(op, (ast.Is, ast.IsNot, ast.In, ast.NotIn)) for op in node.ops):
             return frozenset({self.new_tensor(node, {Leaf.PLAIN})})
         return self.opaque()
+
+    def fold(self, node, operands: List[Value]) -> Optional[Value]:
+        """Compute an operator on literal numbers, strings and bools (`if 1 > 0:`, `i + 1`)."""
+        values = [self.known_const(v) for v in operands]
+        if any(v is _UNSET or not isinstance(v, FOLDABLE) for v in values):
+            return None
+        if any(isinstance(v, (int, float)) and abs(v) > 2 ** 32 for v in values):
+            return None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Pow, ast.LShift, ast.Mult)):
+            return None  # unbounded results ("x" * 10**9, 2 ** 10**9): not worth computing
+        try:
+            expression = ast.Expression(_with_constants(node, values))
+            result = eval(compile(ast.fix_missing_locations(expression), "<fold>", "eval"), {"__builtins__": {}})
+        except Exception:  # noqa: BLE001 - division by zero, type errors: simply unknown
+            return None
+        return self.const(result) if isinstance(result, FOLDABLE) else None
 
     def expr_IfExp(self, node: ast.IfExp) -> Value:
         truth = self.truth(self.eval(node.test))
@@ -456,3 +478,16 @@ class ExpressionsMixin:
             node, leaf, why, key=key,
             device=devices.pop() if len(devices) == 1 else None,
             dtype=dtypes.pop() if len(dtypes) == 1 else None)})
+
+
+FOLDABLE = (bool, int, float, str, type(None))
+
+
+def _with_constants(node, values):
+    """A copy of a unary/binary/compare node whose operands are the given literal values."""
+    constants = [ast.Constant(value) for value in values]
+    if isinstance(node, ast.BinOp):
+        return ast.BinOp(constants[0], node.op, constants[1])
+    if isinstance(node, ast.UnaryOp):
+        return ast.UnaryOp(node.op, constants[0])
+    return ast.Compare(constants[0], node.ops, constants[1:])
