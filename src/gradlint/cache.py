@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import time
 from typing import Any, Dict, List, Optional
 
@@ -221,11 +220,15 @@ class Cache:
 
 
 def _write_atomic(path: str, data: bytes) -> None:
+    """Write a temporary file beside `path`, then rename it over `path`: readers see the old
+    entry or the new one, never a part."""
+    import tempfile
     directory = os.path.dirname(path)
     descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", dir=directory)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
+        os.chmod(temporary, 0o644)  # mkstemp makes 0600; a cache is as readable as the project
         os.replace(temporary, path)
     except BaseException:
         try:

@@ -381,7 +381,10 @@ class StatementsMixin:
             self.eval(node.test)
             self.exec_block(node.body)
 
-        self.loop(node, body, runs_forever=truth is True)
+        # Only a literal `while True:` runs until a break: a test that is true on entry (`n < 2` with
+        # n = 0) may turn false in a later iteration.
+        literal = isinstance(node.test, ast.Constant)
+        self.loop(node, body, runs_forever=truth is True and literal)
 
     def loop(self, node, body, runs_forever: bool = False) -> None:
         """Run the body twice from the joined state; only the second run reports."""
