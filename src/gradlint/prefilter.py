@@ -6,14 +6,15 @@ is sound with respect to what the analysis recognises (see `src/gradlint/analysi
 
 * GL001, GL002, GL003 report `.grad` reads. The analysis sees a read in exactly two shapes:
   - an attribute `x.grad` (also `x . grad`, `x.\\<newline>grad`, or `(x.  # comment <newline> grad)`,
-    all of which Python accepts): matched by `ATTRIBUTE` below, with a word boundary so that
+    all of which Python accepts): `has_attribute_read` below, with a word boundary so that
     `.gradient_checkpointing` (in 447 transformers files) does not count;
-  - `getattr(x, "grad")`, where the attribute name is a string constant the analysis knows. The
-    analysis does not fold string operations (`"gr" + "ad"` is opaque), so the constant comes from a
-    string literal whose value is `grad`: spelled plainly, or split by implicit concatenation
-    (`"gr" "ad"`), or with escapes (`"\\x67rad"`). `GETATTR_GRAD` matches the first non-empty piece
-    of every such literal. `getattr` itself must appear in the text, since a builtin is only
-    resolved through its name (`g = getattr` also names it).
+  - `getattr(x, "grad")`, where the attribute name is a string constant the analysis knows: a
+    literal spelled plainly, split by implicit concatenation (`"gr" "ad"`) or with escapes
+    (`"\\x67rad"`), possibly bound to a name first, or literals joined by `+` (the analysis folds
+    operators on literals: `"gr" + "ad"`). Whatever the pieces, the first letter of `grad` opens
+    some literal (or is an escape right after its quote), and `GETATTR_GRAD` matches the start of
+    every such literal. `getattr` itself must appear in the text, since a builtin is only resolved
+    through its name (`g = getattr` also names it).
 * GL004 reports optimizer constructions: a qualified name `torch.optim.<Class>`, which only arises
   from an import or attribute that spells `optim`, in a file that spells `torch`.
 
@@ -25,26 +26,66 @@ Files whose coding cookie names a codec that is not ASCII-compatible always pass
 nothing about their characters); notebooks (`.ipynb`) are JSON, so their cell text is decoded
 first when the raw bytes hint at a possible match.
 
-Not covered, by design: identifiers written with Unicode compatibility characters that NFKC folds
-to `grad` (`x.ｇrad`); Python accepts them, nobody writes them.
+Not covered, by design (Python accepts them, nobody writes them): identifiers written with Unicode
+compatibility characters that NFKC folds to `grad` (`x.ｇrad`), and attribute names that
+`%`-formatting manufactures from non-letters (`getattr(y, "%crad" % 103)`, `"gr%x%x" % ...`).
 """
 from __future__ import annotations
 
 import re
 from typing import Iterable, Optional
 
-# `.` then any mix of whitespace, line continuations and comments (inside brackets), then `grad`
-# as a whole word. Each alternative starts with a different character and a comment must run to the
-# end of its line, so there is one way to match a gap: no backtracking blow-up on comment blocks.
-_GAP = rb"(?:[ \t\f\r\n]|\\\r?\n|#[^\r\n]*(?![^\r\n]))*"
-ATTRIBUTE = re.compile(rb"\." + _GAP + rb"grad\b")
+# Every `grad` as a whole word; each is then checked backwards for the dot before it, across
+# whitespace, line continuations and (inside brackets) line breaks and comment lines:
+# `y.grad`, `y . grad`, `y.\\<newline>grad`, `(y.  # note<newline> grad)`. Searching for the
+# literal first is several times faster than a regex that starts at every `.`, and one pattern over
+# comments and gaps would rescan a whole comment block from every `.` in it.
+_GRAD_WORD = re.compile(rb"grad\b")
+_SKIPPABLE_LINE = re.compile(rb"[ \t\f]*(?:#.*|\\)?\Z")
+_LINE_ENDING_IN_DOT = re.compile(rb"\.[ \t\f]*(?:#.*|\\)?\Z")
+
+
+def _dot_before_line(data: bytes, position: int) -> bool:
+    """Does the last line before `position` (a line start) that is not blank or a comment end in
+    a dot (maybe followed by a comment or a backslash)? `data` has `\n` line breaks only."""
+    end = position - 1  # the newline ending the previous line
+    while end > 0:
+        start = data.rfind(b"\n", 0, end) + 1
+        line = data[start:end]
+        if not _SKIPPABLE_LINE.match(line):
+            return _LINE_ENDING_IN_DOT.search(line) is not None
+        end = start - 1
+    return False
+
+
+def has_attribute_read(data: bytes) -> bool:
+    """Could the text hold `<expr>.grad`, in any of the spellings Python accepts?"""
+    normalised = None
+    for match in _GRAD_WORD.finditer(data):
+        i = match.start() - 1
+        while i >= 0 and data[i] in b" \t\f":
+            i -= 1
+        if i < 0:
+            continue
+        before = data[i]
+        if before == 0x2E:  # "."
+            return True
+        if before in b"\r\n":  # `grad` starts a line: look at the lines before it
+            if normalised is None:
+                normalised = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in data else data
+            # the same `grad` in the normalised text: count the CRs removed before it
+            position = i + 1 - (data.count(b"\r\n", 0, i + 1) if normalised is not data else 0)
+            if _dot_before_line(normalised, position):
+                return True
+    return False
+
 
 # An escape in a string literal that could spell a lowercase letter a-z (\x67, \147, \u0067,
 # \U00000067, \N{...}), or a backslash-newline continuation (which spells nothing).
 _HEX_LETTER = rb"(?:6[1-9a-fA-F]|7[0-9aA])"
 _LETTER_ESC = (rb"\\(?:x" + _HEX_LETTER + rb"|1(?:4[1-7]|[56][0-7]|7[0-2])|u00" + _HEX_LETTER
                + rb"|U000000" + _HEX_LETTER + rb"|N\{)")
-_CONTINUATION = rb"\\\r?\n"
+_CONTINUATION = rb"\\(?:\r\n?|\n)"
 _ESC = rb"(?:" + _LETTER_ESC + rb"|" + _CONTINUATION + rb")"
 _END = rb"(?:[\"']|" + _ESC + rb")"
 
@@ -95,7 +136,7 @@ def _unusual_encoding(data: bytes) -> bool:
 
 def may_read_grad(data: bytes) -> bool:
     """Could this Python source hold a `.grad` read the analysis recognises?"""
-    if ATTRIBUTE.search(data):
+    if has_attribute_read(data):
         return True
     return b"getattr" in data and GETATTR_GRAD.search(data) is not None
 
