@@ -128,12 +128,20 @@ class CallsMixin:
             return self.torch_call(qualname, node, args, kwargs)
         if qualname.startswith("math."):
             return self.opaque()
+        if qualname in api.CHAINING_FUNCTIONS:
+            values = self.all_values(args, kwargs)
+            elements = NOTHING.union(*(self.iterate(v) for v in values))
+            must = NOTHING.union(*(self.shape(o).members() for v in values if len(v) == 1 for o in v
+                                   if o.sort in (T.LIST, T.TUPLE) and self.shape(o) is not None))
+            return frozenset({self.new_container(node, T.LIST, Shape(summary=elements, must=must))})
         self.escape_arguments(args, kwargs)
         return UNKNOWN
 
     # ----------------------------------------------------------------- torch functions
     def torch_call(self, q: str, node, args: Args, kwargs: Kwargs) -> Value:
         values = self.all_values(args, kwargs)
+        if q in api.MAYBE_IDENTITY_FUNCTIONS and args and any(o.sort is T.TENSOR for o in args[0][1]):
+            return self.maybe_identity(node, args[0][1])
         if q in api.FACTORIES:
             return self.factory(q, node, args, kwargs)
         if q in api.PARAMETER_CLASSES:
@@ -153,7 +161,8 @@ class CallsMixin:
             return self.const(None, grad_mode=mode if mode is not None else "unknown")
         if q == "torch.device":
             return self.device_const(args)
-        if q in api.MODULES_WITH_PARAMETERS or q in api.PARAMETER_FREE_MODULES:
+        if q in api.MODULES_WITH_PARAMETERS or q in api.PARAMETER_FREE_MODULES or \
+                q in api.IDENTITY_MODULES or q in api.MAYBE_IDENTITY_MODULES:
             return frozenset({self.site_obj(node, T.TORCH_MODULE, qualname=q, label=q.rsplit(".", 1)[-1])})
         if q in api.SEQUENTIAL:
             module = self.site_obj(node, T.TORCH_MODULE, qualname=q, label="Sequential")
@@ -308,11 +317,24 @@ class CallsMixin:
             for element in node.elts:
                 self.check_optimizer_element(element, name)
         elif all(o.sort in (T.LIST, T.TUPLE) for o in value) and value:
+            # A list that holds a non-leaf on every path makes the constructor raise.
             elements = NOTHING
             for obj in value:
                 shape = self.shape(obj)
                 elements |= shape.everything() if shape else UNKNOWN
-            self.check_optimizer_argument(node, elements, name)
+            nonleaves = frozenset(o for o in elements if o.sort is T.TENSOR
+                                  and self.tensor_state(o).leaf == {Leaf.NONLEAF})
+            if elements and nonleaves == elements:  # nothing but non-leaves in it
+                self.check_optimizer_argument(node, elements, name)
+            elif len(value) == 1 and nonleaves and self.always_contains(next(iter(value)), nonleaves):
+                self.check_optimizer_argument(node, frozenset({next(iter(nonleaves))}), name)
+
+    def always_contains(self, container: Obj, candidates: Value) -> bool:
+        """Some candidate is in the container on every path: an exact slot, or appended for sure."""
+        shape = self.shape(container)
+        if shape is None:
+            return False
+        return bool(shape.members() & candidates)
 
     def check_optimizer_element(self, element, name: str) -> None:
         if isinstance(element, ast.Dict):
@@ -371,6 +393,8 @@ class CallsMixin:
             return frozenset({self.new_tensor(node, {leaf}, fresh=True)})
         if name == "as_subclass":
             return self.copy_of(tensors, node, "as_subclass", None, None, wrap=True)
+        if name in api.MAYBE_IDENTITY_METHODS:
+            return self.maybe_identity(node, tensors)
         if name in api.IDENTITY_WHEN_FRESH and all(o.fresh for o in tensors):
             return tensors
         if name in api.IN_PLACE_METHODS:
@@ -379,6 +403,14 @@ class CallsMixin:
         if name in api.DIFFERENTIABLE_METHODS:
             return self.shaped_op(name, node, [tensors] + values, len(args) + len(kwargs))
         return UNKNOWN
+
+    def maybe_identity(self, node, value: Value) -> Value:
+        """An op that may hand back its input itself: a requires-grad leaf may stay a leaf."""
+        kept = frozenset(o for o in value if o.sort is not T.TENSOR
+                         or Leaf.RG_LEAF not in self.tensor_state(o).leaf)
+        if len(kept) == len(value):
+            return value
+        return kept | frozenset({self.new_tensor(node, {Leaf.UNKNOWN}, key="maybe identity")})
 
     def set_requires_grad(self, tensors: Value, flag, node) -> Value:
         for obj in tensors:
@@ -427,7 +459,9 @@ class CallsMixin:
             change = bool(copy)
             unsure = False
             gpu = False
-            if device == "?":
+            if isinstance(device, tuple):  # `.to(t.device)`: no copy of t itself
+                unsure |= device[1] != id(obj)
+            elif device == "?":
                 if obj.device == "cpu":
                     gpu = True
                 else:
@@ -437,7 +471,9 @@ class CallsMixin:
                     unsure = True
                 elif obj.device != device:
                     change = True
-            if dtype is not None:
+            if isinstance(dtype, tuple):
+                unsure |= dtype[1] != id(obj)
+            elif dtype is not None:
                 if obj.dtype is None:
                     unsure = True
                 elif obj.dtype != dtype:
@@ -451,7 +487,7 @@ class CallsMixin:
             else:
                 kept.append(obj)
         out = frozenset(kept)
-        non_float = dtype is not None and dtype not in api.FLOAT_DTYPES
+        non_float = isinstance(dtype, str) and dtype not in api.FLOAT_DTYPES
         for group, key, is_gpu in ((copied, "copy", False), (gpu_only, "gpu", True)):
             if group:
                 out |= self.copy_of(frozenset(group), node, name, device, dtype, key=key, gpu_only=is_gpu,
@@ -473,6 +509,10 @@ class CallsMixin:
             return None, dtype, False, dtype is not None
         device = dtype = None
         for position, (_, value) in enumerate(args):
+            same = self.same_placement(value)
+            if same is not None:
+                device, dtype = (same[1], dtype) if same[0] == "device" else (device, same[1])
+                continue
             as_dtype = self.dtype_name(value)
             if as_dtype is not None:
                 dtype = as_dtype
@@ -481,13 +521,26 @@ class CallsMixin:
                 return None, None, False, False  # `.to(other)`: whatever `other` is
             device = self.device_name(value) if self.is_device_like(value) else "?"
         if "device" in kwargs:
-            device = self.device_name(kwargs["device"][1])
+            same = self.same_placement(kwargs["device"][1])
+            device = same[1] if same else self.device_name(kwargs["device"][1])
         if "dtype" in kwargs:
-            dtype = self.dtype_name(kwargs["dtype"][1])
+            same = self.same_placement(kwargs["dtype"][1])
+            dtype = same[1] if same else self.dtype_name(kwargs["dtype"][1])
             if dtype is None:
                 return None, None, False, False
         copy = self.flag(args, kwargs, "copy", None, False) is True
         return device, dtype, copy, True
+
+    @staticmethod
+    def same_placement(value: Value):
+        """("device" | "dtype", ("same", id)) for `x.device` / `x.dtype` of a tensor of unknown placement."""
+        if len(value) == 1:
+            (obj,) = value
+            for kind in ("device", "dtype"):
+                owner = obj.extra.get("same_" + kind) if obj.sort is T.CONST else None
+                if owner is not None:
+                    return kind, ("same", owner)
+        return None
 
     def is_device_like(self, value: Value) -> bool:
         return all(o.sort is T.CONST and o.qualname is None for o in value)
@@ -521,8 +574,8 @@ class CallsMixin:
                 why = next((self.tensor_state(o).why for o in sources if self.tensor_state(o).why), None)
         first = next(iter(sources))
         return frozenset({self.new_tensor(node, leaf, why, key=key,
-                                          device=device if device not in (None, "?") else first.device,
-                                          dtype=dtype or first.dtype)})
+                                          device=device if isinstance(device, str) and device != "?" else first.device,
+                                          dtype=dtype if isinstance(dtype, str) else first.dtype)})
 
     def call_suffix(self, node, name: str) -> str:
         """`.to(device)` out of `torch.randn(3, requires_grad=True).to(device)`."""
@@ -545,20 +598,43 @@ class CallsMixin:
                     out |= self.call_object(obj, node, [(node, value)], {})
                 value = out or UNKNOWN
             return value
+        if q in api.IDENTITY_MODULES:
+            return inputs[0] if inputs else UNKNOWN
+        if q in api.MAYBE_IDENTITY_MODULES:
+            return self.maybe_identity(node, inputs[0]) if inputs else UNKNOWN
         if q in api.PARAMETER_FREE_MODULES:
             return self.op_result(node, inputs, self.source.segment(node))
         if q not in api.MODULES_WITH_PARAMETERS:
             return UNKNOWN
         grad = self.grad_enabled()
+        output = self.module_output(node, grad, inputs)
+        structure = api.STRUCTURED_OUTPUT_MODULES.get(q)
+        if structure is not None:
+            return self.structured_output(node, structure, output, grad, inputs)
+        return output
+
+    def structured_output(self, node, structure, first: Value, grad, inputs, path=()) -> Value:
+        """`out, (h, c) = lstm(x)`: a tuple tree whose tensors all come from the parameters."""
+        items = []
+        for index, part in enumerate(structure):
+            where = path + (index,)
+            if isinstance(part, tuple):
+                items.append(self.structured_output(node, part, first, grad, inputs, where))
+            elif part == "?":
+                items.append(UNKNOWN)
+            elif where == (0,):
+                items.append(first)
+            else:
+                items.append(self.module_output(node, grad, inputs, key=where))
+        return frozenset({self.new_container(node, T.TUPLE, Shape(tuple(items)), key=("output",) + path)})
+
+    def module_output(self, node, grad, inputs, key=None) -> Value:
+        """The output of a layer with parameters: a non-leaf whenever grad mode is on."""
         if grad is True and not self.parameters_may_be_frozen:
             why = self.why(node, f"`{self.source.segment(node)}` on line {node.lineno} is the output "
                                  "of a module with parameters")
-            output = frozenset({self.new_tensor(node, {Leaf.NONLEAF}, why)})
-        else:
-            output = self.op_result(node, inputs, self.source.segment(node))
-        if q in api.PAIR_OUTPUT_MODULES:
-            return frozenset({self.new_container(node, T.TUPLE, Shape((output, UNKNOWN)))})
-        return output
+            return frozenset({self.new_tensor(node, {Leaf.NONLEAF}, why, key=key)})
+        return self.op_result(node, inputs, self.source.segment(node), key=key)
 
     def module_method(self, module: Obj, name: str, node, args: Args, kwargs: Kwargs) -> Value:
         if name in ("forward", "__call__"):

@@ -128,6 +128,10 @@ class ExpressionsMixin:
             return frozenset({obj})
         if name in api.VIEW_ATTRIBUTES or name in api.SELF_ATTRIBUTES:
             return self.op_result(node, [frozenset({obj})], self.source.segment(node))
+        if name == "device":  # `.to(x.device)` never copies x
+            return self.const(obj.device) if obj.device in ("cpu", "cuda") else self.const(None, same_device=id(obj))
+        if name == "dtype":
+            return self.qual("torch." + obj.dtype) if obj.dtype else self.const(None, same_dtype=id(obj))
         if name in api.NONTENSOR_ATTRIBUTES:
             return self.opaque()
         return UNKNOWN
@@ -225,7 +229,8 @@ class ExpressionsMixin:
         if shape.exact and shape.keys is None:
             self.state.set(("e", obj), Shape(shape.items + (value,)))
         else:
-            self.state.set(("e", obj), Shape(summary=shape.everything() | value))
+            must = shape.members() | (value if len(value) == 1 else NOTHING)
+            self.state.set(("e", obj), Shape(summary=shape.everything() | value, must=must))
 
     def container_set(self, obj: Obj, index: Value, value: Value, strong: bool) -> None:
         shape = self.shape(obj) or Shape(summary=UNKNOWN)

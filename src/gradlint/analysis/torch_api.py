@@ -116,6 +116,14 @@ DIFFERENTIABLE_FUNCTIONS = frozenset("torch." + n for n in _DIFFERENTIABLE) | fr
 # In-place methods: the result is the same object; it may become a non-leaf (a plain tensor that
 # absorbs a requires-grad value).
 IN_PLACE_METHODS = frozenset(m for m in DIFFERENTIABLE_METHODS if m.endswith("_") and not m.endswith("__"))
+# Ops that return their input itself in some cases (shape, mode, dtype or p dependent): the result
+# is the input, or a non-leaf copy; never provably a non-leaf made from a leaf.
+MAYBE_IDENTITY_METHODS = frozenset("flatten type_as conj resolve_conj resolve_neg".split())
+MAYBE_IDENTITY_FUNCTIONS = frozenset(
+    "torch." + n for n in "flatten atleast_1d atleast_2d atleast_3d conj resolve_conj resolve_neg dropout "
+    "alpha_dropout feature_alpha_dropout as_tensor asarray".split()
+) | frozenset("torch.nn.functional." + n for n in "dropout dropout1d dropout2d dropout3d alpha_dropout "
+              "feature_alpha_dropout".split())
 # Ops returning a (values, indices) pair when given a dimension.
 VALUES_INDICES_OPS = frozenset("max min sort topk kthvalue median mode cummax cummin nanmedian".split())
 ALWAYS_PAIR_OPS = frozenset("sort topk kthvalue mode cummax cummin".split())
@@ -185,13 +193,16 @@ MODULES_WITH_PARAMETERS = frozenset(
     LSTMCell GRUCell MultiheadAttention Transformer TransformerEncoder TransformerDecoder
     TransformerEncoderLayer TransformerDecoderLayer PReLU""".split()
 )
-# Modules whose call returns a pair (output, state): both derived from parameters.
-PAIR_OUTPUT_MODULES = frozenset(NN + n for n in "RNN LSTM GRU MultiheadAttention".split())
+# Modules whose call returns a structure of outputs (all derived from parameters): a tree of
+# tuples, each leaf a tensor ("t") or something we don't model ("?").
+STRUCTURED_OUTPUT_MODULES = {
+    NN + "RNN": ("t", "t"), NN + "GRU": ("t", "t"), NN + "LSTM": ("t", ("t", "t")),
+    NN + "LSTMCell": ("t", "t"), NN + "MultiheadAttention": ("t", "?"),
+}
 PARAMETER_FREE_MODULES = frozenset(
     NN + n
     for n in """ReLU ReLU6 LeakyReLU GELU SiLU Sigmoid Tanh Softmax LogSoftmax Softmin Softplus ELU
-    SELU CELU Mish Hardtanh Hardswish Hardsigmoid Dropout Dropout1d Dropout2d Dropout3d AlphaDropout
-    Identity Flatten Unflatten MaxPool1d MaxPool2d MaxPool3d AvgPool1d AvgPool2d AvgPool3d
+    SELU CELU Mish Hardtanh Hardswish Hardsigmoid Flatten Unflatten MaxPool1d MaxPool2d MaxPool3d AvgPool1d AvgPool2d AvgPool3d
     AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveMaxPool1d AdaptiveMaxPool2d
     AdaptiveMaxPool3d Upsample PixelShuffle PixelUnshuffle ZeroPad2d ConstantPad1d ConstantPad2d
     ConstantPad3d ReflectionPad1d ReflectionPad2d ReplicationPad1d ReplicationPad2d CosineSimilarity
@@ -202,6 +213,9 @@ PARAMETER_FREE_MODULES = frozenset(
     MultiLabelMarginLoss TripletMarginWithDistanceLoss""".split()
 )
 SEQUENTIAL = frozenset({NN + "Sequential"})
+IDENTITY_MODULES = frozenset({NN + "Identity"})
+MAYBE_IDENTITY_MODULES = frozenset(NN + n for n in "Dropout Dropout1d Dropout2d Dropout3d AlphaDropout "
+                                   "FeatureAlphaDropout".split())
 MODULE_LISTS = frozenset({NN + "ModuleList", NN + "ModuleDict", NN + "ParameterList", NN + "ParameterDict"})
 # Parameter attribute names of torch.nn layers.
 _PARAMETER_ATTRIBUTE = re.compile(
@@ -235,7 +249,12 @@ PRUNE_PREFIX = "torch.nn.utils.prune."
 PRUNE_NONPRUNING = frozenset({"torch.nn.utils.prune.remove", "torch.nn.utils.prune.is_pruned",
                               "torch.nn.utils.prune.global_unstructured"})
 # Functions returning a fresh non-leaf built from their (requires-grad) tensor arguments.
-VECTORIZERS = frozenset({"torch.nn.utils.parameters_to_vector"})
+VECTORIZERS = frozenset({"torch.nn.utils.parameters_to_vector",
+                         "torch.nn.utils.convert_parameters.parameters_to_vector"})
+
+# Standard-library functions that combine iterables (their result iterates over all of them).
+CHAINING_FUNCTIONS = frozenset({"itertools.chain", "itertools.chain.from_iterable"})
+FORWARD_HOOK_REGISTRATION = "register_forward_hook"
 
 # Calls known never to call retain_grad() on (or otherwise change) what they are given.
 PURE_BUILTINS = frozenset(

@@ -145,6 +145,13 @@ class Shape:
     items: Optional[Tuple[Value, ...]] = None
     keys: Optional[Tuple[Any, ...]] = None  # dicts: the literal keys, parallel to items
     summary: Value = NOTHING
+    must: Value = NOTHING  # summaries: objects the container holds on every path
+
+    def members(self) -> Value:
+        """Objects held on every path."""
+        if self.items is None:
+            return self.must
+        return frozenset(o for item in self.items if len(item) == 1 for o in item) | self.must
 
     @property
     def exact(self) -> bool:
@@ -164,7 +171,7 @@ class Shape:
         if self.exact and other.exact and self.keys == other.keys and len(self.items) == len(other.items):
             return Shape(tuple(a | b for a, b in zip(self.items, other.items)), self.keys,
                          self.summary | other.summary)
-        return Shape(summary=self.everything() | other.everything())
+        return Shape(summary=self.everything() | other.everything(), must=self.members() & other.members())
 
 
 @dataclass(frozen=True)
