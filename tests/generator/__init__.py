@@ -1,0 +1,1 @@
+"""Random PyTorch programs and a differential runner against the runtime probe (see __main__)."""

@@ -1,0 +1,566 @@
+"""A seeded generator of small, always-runnable PyTorch programs.
+
+Every program is drawn from what gradlint's analysis models (factories, arithmetic, reductions, views,
+device/dtype moves, no_grad, detach, requires_grad_(), retain_grad(), rebinding, constant `if`s,
+short loops, small helpers, lists of tensors, `.grad` reads, backward passes, optimizers).
+
+The generator keeps a small model of what each statement does at run time (which tensor objects
+exist, whether they require grad, are leaves, their shape and dtype) so that it only writes
+statements that cannot fail: `retain_grad()` only on tensors that require grad, `backward()` only of
+scalars that require grad and always with `retain_graph=True`, no in-place ops on leaves, binary
+ops only between broadcastable shapes. The model is *not* the truth about `.grad` (torch is, through
+tests/runtime_probe.py); it only keeps the programs valid.
+
+Statements are (lines, effect) pairs: `effect(state)` replays what the statement does, so a loop
+body can be checked for its second iteration and a dead branch can be generated on a throwaway copy.
+
+Constructs that are genuine static-analysis limits (see tests/test_differential.py,
+KNOWN_LIMITS) are not generated.
+"""
+from __future__ import annotations
+
+import copy
+import random
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Tuple
+
+F32, F64 = "float32", "float64"
+
+
+class Invalid(Exception):
+    """The statement would fail (or leave the modelled subset) in this state."""
+
+
+class Tensor:
+    """A modelled tensor *object* (identity matters: `.float()` of float32 returns the same one)."""
+
+    def __init__(self, rg: bool, leaf: bool, shape: Tuple[int, ...], dtype: str):
+        self.rg, self.leaf, self.shape, self.dtype = rg, leaf, shape, dtype
+
+
+@dataclass
+class State:
+    vars: Dict[str, Tensor] = field(default_factory=dict)
+    lists: Dict[str, List[Tensor]] = field(default_factory=dict)
+    no_grad: bool = False
+    in_loop: bool = False
+
+    def clone(self) -> "State":
+        return copy.deepcopy(self)
+
+    def get(self, name: str) -> Tensor:
+        if name not in self.vars:
+            raise Invalid(name)
+        return self.vars[name]
+
+    def result(self, inputs, shape, dtype) -> Tensor:
+        """A freshly computed tensor from `inputs` (a non-leaf when grad flows)."""
+        rg = any(t.rg for t in inputs) and not self.no_grad
+        return Tensor(rg, not rg, shape, dtype)
+
+
+Effect = Callable[[State], None]
+
+
+@dataclass
+class Stmt:
+    lines: List[str]  # relative indentation included
+    effect: Effect
+
+    def indented(self, prefix: str) -> List[str]:
+        return [prefix + line for line in self.lines]
+
+
+def broadcast(a: Tuple[int, ...], b: Tuple[int, ...]) -> Optional[Tuple[int, ...]]:
+    out = []
+    for i in range(1, max(len(a), len(b)) + 1):
+        x = a[-i] if i <= len(a) else 1
+        y = b[-i] if i <= len(b) else 1
+        if x != y and 1 not in (x, y):
+            return None
+        out.append(max(x, y))
+    return tuple(reversed(out))
+
+
+def promote(a: Tensor, b: Tensor) -> str:
+    """torch's dtype promotion for two float tensors: dimensioned operands win over 0-dim ones."""
+    dims = [t for t in (a, b) if t.shape]
+    pool = dims or [a, b]
+    return F64 if any(t.dtype == F64 for t in pool) else F32
+
+
+def run_all(stmts: List[Stmt], state: State) -> None:
+    for stmt in stmts:
+        stmt.effect(state)
+
+
+HELPERS = {
+    "scale": (["def scale(t):", "    return t * 2"], 1),
+    "combine": (["def combine(a, b):", "    return a + b"], 2),
+    "make_leaf": (["def make_leaf():", "    return torch.randn(3, requires_grad=True)"], 0),
+    "make_scaled": (["def make_scaled():", "    return torch.randn(3, requires_grad=True) * 0.5"], 0),
+    "detached": (["def detached(t):", "    return t.detach()"], 1),
+    "to_double": (["def to_double(t):", "    return t.double()"], 1),
+    "total": (["def total(t):", "    return t.sum()"], 1),
+    "show": (["def show(t):", "    print(t.grad)"], 1),
+}
+
+
+class Generator:
+    TENSOR_NAMES = ["a", "b", "c", "w", "x", "y", "z", "h"]
+    LIST_NAMES = ["ts", "parts"]
+
+    def __init__(self, seed: int):
+        self.rng = random.Random(seed)
+        self.seed = seed
+
+    # -- helpers -------------------------------------------------------------------------------
+    def pick(self, seq):
+        return self.rng.choice(list(seq))
+
+    def chance(self, p: float) -> bool:
+        return self.rng.random() < p
+
+    def tensors(self, state: State, pred=lambda t: True) -> List[str]:
+        return sorted(n for n, t in state.vars.items() if pred(t))
+
+    def target(self, state: State) -> str:
+        """A name to bind: often a fresh one, sometimes a rebinding."""
+        free = [n for n in self.TENSOR_NAMES if n not in state.vars]
+        if free and (not state.vars or self.chance(0.6)):
+            return self.pick(free)
+        return self.pick(self.TENSOR_NAMES)
+
+    # -- simple statements ---------------------------------------------------------------------
+    def factory(self, state: State) -> Stmt:
+        name = self.target(state)
+        rg = self.chance(0.6)
+        shape = (3,)
+        dtype = F32
+        kw = ", requires_grad=True" if rg else ""
+        choice = self.rng.randrange(10)
+        if choice == 0:
+            expr = f"torch.tensor([1.0, 2.0, 3.0]{kw})"
+        elif choice == 1:
+            expr = f"torch.ones(3{kw})"
+        elif choice == 2:
+            expr = f"torch.zeros(2, 3{kw})"
+            shape = (2, 3)
+        elif choice == 3:
+            expr = f"torch.full((3,), 2.0{kw})"
+        elif choice == 4:
+            expr = f"torch.randn(3, dtype=torch.float64{kw})"
+            dtype = F64
+        elif choice == 5:
+            expr = f"torch.rand(1, 3{kw})"
+            shape = (1, 3)
+        elif choice == 6:
+            expr = f"torch.linspace(0.0, 1.0, 3{kw})"
+        elif choice == 7:
+            expr = f"torch.arange(3.0{kw})"
+        elif choice == 8 and state.vars:
+            src = self.pick(self.tensors(state))
+            t = state.vars[src]
+            expr = f"torch.randn_like({src}{kw})" if rg else f"torch.zeros_like({src})"
+            shape, dtype = t.shape, t.dtype
+        else:
+            expr = f"torch.randn(3{kw})"
+        scaled = self.chance(0.15)
+        if scaled:
+            expr += " * 0.01"
+
+        def effect(st: State, name=name, rg=rg, shape=shape, dtype=dtype, scaled=scaled):
+            leaf = Tensor(rg, True, shape, dtype)
+            st.vars[name] = st.result([leaf], shape, dtype) if scaled else leaf
+        return Stmt([f"{name} = {expr}"], effect)
+
+    def arith(self, state: State) -> Optional[Stmt]:
+        names = self.tensors(state)
+        if not names:
+            return None
+        src = self.pick(names)
+        t = state.vars[src]
+        name = self.target(state)
+        kind = self.rng.randrange(8)
+        if kind < 3:
+            compatible = [n for n in names if broadcast(t.shape, state.vars[n].shape) is not None]
+            other = self.pick(compatible)
+            op = self.pick(["+", "*", "-"])
+            expr = f"{src} {op} {other}"
+
+            def effect(st, name=name, src=src, other=other):
+                a, b = st.get(src), st.get(other)
+                shape = broadcast(a.shape, b.shape)
+                if shape is None:
+                    raise Invalid("shapes")
+                st.vars[name] = st.result([a, b], shape, promote(a, b))
+            return Stmt([f"{name} = {expr}"], effect)
+        expr = self.pick([f"{src} * 2", f"{src} + 1", f"{src} ** 2", f"-{src}", f"{src}.exp()",
+                          f"torch.relu({src})", f"{src}.abs()", f"{src} / 3", f"torch.sin({src})"])
+
+        def effect(st, name=name, src=src):
+            a = st.get(src)
+            st.vars[name] = st.result([a], a.shape, a.dtype)
+        return Stmt([f"{name} = {expr}"], effect)
+
+    def reduce(self, state: State) -> Optional[Stmt]:
+        names = self.tensors(state)
+        if not names:
+            return None
+        src, name = self.pick(names), self.target(state)
+        expr = f"{src}.{self.pick(['sum', 'mean'])}()"
+
+        def effect(st, name=name, src=src):
+            a = st.get(src)
+            st.vars[name] = st.result([a], (), a.dtype)
+        return Stmt([f"{name} = {expr}"], effect)
+
+    def view(self, state: State) -> Optional[Stmt]:
+        names = self.tensors(state)
+        if not names:
+            return None
+        src, name = self.pick(names), self.target(state)
+        t = state.vars[src]
+        options = [(f"{src}[...]", lambda s: s),
+                   (f"{src}.view(-1)", lambda s: (_numel(s),)),
+                   (f"{src}.reshape(-1)", lambda s: (_numel(s),)),
+                   (f"{src}.unsqueeze(0)", lambda s: (1,) + s),
+                   (f"{src}.clone()", lambda s: s),
+                   (f"{src}.view_as({src})", lambda s: s)]
+        if t.shape:
+            options += [(f"{src}[0]", lambda s: s[1:]), (f"{src}[:]", lambda s: s)]
+        if len(t.shape) <= 2:
+            options.append((f"{src}.t()", lambda s: tuple(reversed(s))))
+        expr, reshape = self.pick(options)
+
+        def effect(st, name=name, src=src, reshape=reshape, needs_dim=expr.endswith(("[0]", "[:]")),
+                   needs_2d=expr.endswith(".t()")):
+            a = st.get(src)
+            if (needs_dim and not a.shape) or (needs_2d and len(a.shape) > 2):
+                raise Invalid("view")
+            st.vars[name] = st.result([a], reshape(a.shape), a.dtype)
+        return Stmt([f"{name} = {expr}"], effect)
+
+    def move(self, state: State) -> Optional[Stmt]:
+        names = self.tensors(state)
+        if not names:
+            return None
+        src, name = self.pick(names), self.target(state)
+        t = state.vars[src]
+        options = [(".double()", F64), (".to(torch.float64)", F64), ('.to("cpu")', None), (".cpu()", None)]
+        if t.dtype == F32:
+            options += [(".float()", F32), (".to(torch.float32)", F32)]
+        suffix, dtype = self.pick(options)
+
+        def effect(st, name=name, src=src, dtype=dtype):
+            a = st.get(src)
+            if dtype is None or dtype == a.dtype:
+                st.vars[name] = a  # returns self: the same object, still a leaf if it was one
+            elif dtype == F32:
+                raise Invalid("float() of float64")
+            else:
+                st.vars[name] = st.result([a], a.shape, dtype)
+        return Stmt([f"{name} = {src}{suffix}"], effect)
+
+    def detach(self, state: State) -> Optional[Stmt]:
+        names = self.tensors(state)
+        if not names:
+            return None
+        src, name = self.pick(names), self.target(state)
+        then_rg = self.chance(0.3)
+        expr = f"{src}.detach()" + (".requires_grad_()" if then_rg else "")
+
+        def effect(st, name=name, src=src, then_rg=then_rg):
+            a = st.get(src)
+            st.vars[name] = Tensor(then_rg, True, a.shape, a.dtype)
+        return Stmt([f"{name} = {expr}"], effect)
+
+    def requires_grad_(self, state: State) -> Optional[Stmt]:
+        names = self.tensors(state)
+        if not names:
+            return None
+        src = self.pick(names)
+
+        def effect(st, src=src):
+            a = st.get(src)
+            if a.leaf:
+                a.rg = True  # a non-leaf already requires grad: a no-op
+        return Stmt([f"{src}.requires_grad_()"], effect)
+
+    def retain_grad(self, state: State) -> Optional[Stmt]:
+        names = self.tensors(state, lambda t: t.rg)
+        if not names:
+            return None
+        src = self.pick(names)
+
+        def effect(st, src=src):
+            if not st.get(src).rg:
+                raise Invalid("retain_grad without grad")
+        return Stmt([f"{src}.retain_grad()"], effect)
+
+    def read(self, state: State) -> Optional[Stmt]:
+        names = self.tensors(state)
+        lists = [n for n, items in state.lists.items() if items]
+        if lists and self.chance(0.25):
+            lst = self.pick(lists)
+            n = len(state.lists[lst])
+            index = self.rng.randrange(-1, n)
+
+            def effect(st, lst=lst, index=index):
+                if lst not in st.lists or not -len(st.lists[lst]) <= index < len(st.lists[lst]):
+                    raise Invalid("index")
+            return Stmt([f"print({lst}[{index}].grad)"], effect)
+        if not names:
+            return None
+        src = self.pick(names)
+
+        def effect(st, src=src):
+            st.get(src)
+        if self.chance(0.15):
+            return Stmt([f"g = {src}.grad", "print(g is None)"], effect)
+        return Stmt([f"print({src}.grad)"], effect)
+
+    def backward(self, state: State) -> Optional[Stmt]:
+        if state.no_grad:
+            return None
+        names = self.tensors(state)
+        grads = self.tensors(state, lambda t: t.rg)
+        if not grads:
+            return None
+        terms = [self.pick(grads)] + [self.pick(names) for _ in range(self.rng.randrange(3))]
+        terms = list(dict.fromkeys(terms))
+        self.rng.shuffle(terms)
+        loss = " + ".join(f"{n}.sum()" for n in terms)
+
+        def effect(st, terms=tuple(terms)):
+            if st.no_grad or not any(st.get(n).rg for n in terms):
+                raise Invalid("backward without grad")
+        if self.chance(0.5):
+            return Stmt([f"loss = {loss}", "loss.backward(retain_graph=True)"], effect)
+        return Stmt([f"({loss}).backward(retain_graph=True)"], effect)
+
+    def list_op(self, state: State) -> Optional[Stmt]:
+        names = self.tensors(state)
+        if not names:
+            return None
+        existing = [n for n in state.lists]
+        kind = self.rng.randrange(4)
+        if kind == 0 or not existing:
+            lst = self.pick(self.LIST_NAMES)
+            items = [self.pick(names) for _ in range(self.rng.randrange(3))]
+
+            def effect(st, lst=lst, items=tuple(items)):
+                st.lists[lst] = [st.get(n) for n in items]
+            return Stmt([f"{lst} = [{', '.join(items)}]"], effect)
+        lst = self.pick(existing)
+        if kind == 1 or not state.lists[lst]:
+            src = self.pick(names)
+
+            def effect(st, lst=lst, src=src):
+                if lst not in st.lists:
+                    raise Invalid("list")
+                st.lists[lst].append(st.get(src))
+            return Stmt([f"{lst}.append({src})"], effect)
+        if kind == 2:
+            index = self.rng.randrange(len(state.lists[lst]))
+            name = self.target(state)
+
+            def effect(st, lst=lst, index=index, name=name):
+                if lst not in st.lists or index >= len(st.lists[lst]):
+                    raise Invalid("index")
+                st.vars[name] = st.lists[lst][index]
+            return Stmt([f"{name} = {lst}[{index}]"], effect)
+
+        def effect(st, lst=lst):
+            if lst not in st.lists:
+                raise Invalid("list")
+        return Stmt([f"for t in {lst}:", "    print(t.grad)"], effect)
+
+    def helper_call(self, state: State, helpers: List[str]) -> Optional[Stmt]:
+        names = self.tensors(state)
+        usable = [h for h in helpers if HELPERS[h][1] == 0 or names]
+        if not usable:
+            return None
+        helper = self.pick(usable)
+        if helper == "show":
+            src = self.pick(names)
+            return Stmt([f"show({src})"], lambda st, src=src: st.get(src) and None)
+        name = self.target(state)
+        if helper in ("make_leaf", "make_scaled"):
+            def effect(st, name=name, scaled=helper == "make_scaled"):
+                leaf = Tensor(True, True, (3,), F32)
+                st.vars[name] = st.result([leaf], (3,), F32) if scaled else leaf
+            return Stmt([f"{name} = {helper}()"], effect)
+        src = self.pick(names)
+        if helper == "combine":
+            t = state.vars[src]
+            other = self.pick([n for n in names if broadcast(t.shape, state.vars[n].shape) is not None])
+
+            def effect(st, name=name, src=src, other=other):
+                a, b = st.get(src), st.get(other)
+                shape = broadcast(a.shape, b.shape)
+                if shape is None:
+                    raise Invalid("shapes")
+                st.vars[name] = st.result([a, b], shape, promote(a, b))
+            return Stmt([f"{name} = combine({src}, {other})"], effect)
+
+        def effect(st, name=name, src=src, helper=helper):
+            a = st.get(src)
+            if helper == "scale":
+                st.vars[name] = st.result([a], a.shape, a.dtype)
+            elif helper == "total":
+                st.vars[name] = st.result([a], (), a.dtype)
+            elif helper == "detached":
+                st.vars[name] = Tensor(False, True, a.shape, a.dtype)
+            elif helper == "to_double":
+                st.vars[name] = a if a.dtype == F64 else st.result([a], a.shape, F64)
+        return Stmt([f"{name} = {helper}({src})"], effect)
+
+    def optimizer(self, state: State, last: bool) -> Optional[Stmt]:
+        names = self.tensors(state, lambda t: last or t.leaf)
+        if not names:
+            return None
+        params = list(dict.fromkeys(self.pick(names) for _ in range(self.rng.randrange(1, 3))))
+        kind = self.pick(["SGD", "Adam"])
+
+        def effect(st, params=tuple(params), last=last):
+            if not last and not all(st.get(n).leaf for n in params):
+                raise Invalid("optimizer of a non-leaf mid-program")
+        return Stmt([f"opt = torch.optim.{kind}([{', '.join(params)}], lr=0.1)"], effect)
+
+    # -- compound statements -------------------------------------------------------------------
+    def block(self, state: State, budget: int, helpers: List[str], depth: int, allow_backward=True) -> List[Stmt]:
+        """1-3 statements, generated (and applied) on `state`."""
+        out: List[Stmt] = []
+        for _ in range(self.rng.randint(1, 3)):
+            stmt = self.statement(state, max(budget - sum(len(s.lines) for s in out), 1), helpers, depth,
+                                  allow_backward)
+            if stmt is not None:
+                out.append(stmt)
+        if not out:
+            out.append(Stmt(["pass"], lambda st: None))
+        return out
+
+    def if_const(self, state: State, budget: int, helpers, depth) -> Optional[Stmt]:
+        cond, taken = self.pick([("True", True), ("False", False), ("1", True), ("0", False),
+                                 ('"yes"', True), ('""', False), ("None", False), ("[]", False)])
+        with_else = self.chance(0.5)
+        live = state.clone()
+        dead = state.clone()
+        body = self.block(live if taken else dead, budget - 2, helpers, depth + 1)
+        orelse = self.block(dead if taken else live, budget - 2, helpers, depth + 1) if with_else else []
+        lines = [f"if {cond}:"] + [l for s in body for l in s.indented("    ")]
+        if with_else:
+            lines += ["else:"] + [l for s in orelse for l in s.indented("    ")]
+        run = body if taken else orelse
+
+        def effect(st, run=run):
+            run_all(run, st)
+        return Stmt(lines, effect)
+
+    def loop(self, state: State, budget: int, helpers, depth) -> Optional[Stmt]:
+        trial = state.clone()
+        trial.in_loop = True
+        body = self.block(trial, budget - 1, helpers, depth + 1)
+        try:
+            run_all(body, trial)  # the second iteration
+        except Invalid:
+            return None
+        lines = ["for i in range(2):"] + [l for s in body for l in s.indented("    ")]
+
+        def effect(st, body=body):
+            run_all(body, st)
+            run_all(body, st)
+        return Stmt(lines, effect)
+
+    def no_grad(self, state: State, budget: int, helpers, depth) -> Optional[Stmt]:
+        if state.no_grad:
+            return None
+        trial = state.clone()
+        trial.no_grad = True
+        body = self.block(trial, budget - 1, helpers, depth + 1, allow_backward=False)
+        lines = ["with torch.no_grad():"] + [l for s in body for l in s.indented("    ")]
+
+        def effect(st, body=body):
+            before = st.no_grad
+            st.no_grad = True
+            try:
+                run_all(body, st)
+            finally:
+                st.no_grad = before
+        return Stmt(lines, effect)
+
+    # -- driver --------------------------------------------------------------------------------
+    def statement(self, state: State, budget: int, helpers: List[str], depth: int,
+                  allow_backward: bool = True) -> Optional[Stmt]:
+        kinds = ["factory"] * 3 + ["arith"] * 4 + ["reduce", "view", "view", "move", "move", "detach",
+                 "requires_grad_", "retain_grad", "retain_grad", "read", "read", "read", "read",
+                 "list_op", "list_op"]
+        if allow_backward:
+            kinds += ["backward"] * 3
+        if helpers:
+            kinds += ["helper", "helper"]
+        if depth < 2 and budget >= 3:
+            kinds += ["if", "loop", "no_grad"]
+        if not state.vars:
+            kinds = ["factory"]
+        for _attempt in range(10):
+            kind = self.pick(kinds)
+            if kind == "if":
+                stmt = self.if_const(state, budget, helpers, depth)
+            elif kind == "loop":
+                stmt = self.loop(state, budget, helpers, depth)
+            elif kind == "no_grad":
+                stmt = self.no_grad(state, budget, helpers, depth)
+            elif kind == "helper":
+                stmt = self.helper_call(state, helpers)
+            else:
+                stmt = getattr(self, kind)(state)
+            if stmt is None:
+                continue
+            trial = state.clone()
+            try:
+                stmt.effect(trial)
+            except Invalid:
+                continue
+            stmt.effect(state)
+            return stmt
+        return None
+
+    def program(self) -> str:
+        helpers = sorted(self.rng.sample(sorted(HELPERS), self.rng.randrange(0, 3)))
+        header = ["import torch", ""]
+        for name in helpers:
+            header += HELPERS[name][0] + [""]
+        target = self.rng.randint(10, 40)
+        state = State()
+        body: List[str] = []
+        while len(header) + len(body) < target - 3:
+            stmt = self.statement(state, target - len(header) - len(body) - 1, helpers, 0)
+            if stmt is not None:
+                body += stmt.lines
+        # end with a backward and reads so that most programs exercise the interesting cases
+        for extra in (self.backward(state), self.read(state), self.read(state)):
+            if extra is not None:
+                try:
+                    extra.effect(state)
+                except Invalid:
+                    continue
+                body += extra.lines
+        if self.chance(0.15):
+            opt = self.optimizer(state, last=True)
+            if opt is not None:
+                body += opt.lines
+        return "\n".join(header + body) + "\n"
+
+
+def _numel(shape: Tuple[int, ...]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def generate(seed: int) -> str:
+    """The program for `seed` (the same text for the same seed, on every run)."""
+    return Generator(seed).program()
