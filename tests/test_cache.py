@@ -101,7 +101,33 @@ def test_files_without_grad_leave_no_entries(project):
     os.remove(project / "pkg" / "buggy.py")
     os.remove(project / "pkg" / "ok.py")
     lint_paths(["pkg"], jobs=1)
-    assert not (project / CACHE_DIRECTORY).exists()  # nothing was analysed, nothing to remember
+    # nothing was analysed: no entries, only the stat index that remembers the skip
+    assert [p.name for p in (project / CACHE_DIRECTORY).rglob("*.json")] == ["index.json"]
+
+
+def test_a_warm_run_does_not_even_read_unchanged_files(project, monkeypatch):
+    from gradlint import runner
+    import gradlint.prefilter
+    lint_paths(["pkg"], jobs=1)
+    scanned = []
+    real = gradlint.prefilter.could_have_findings
+    monkeypatch.setattr(gradlint.prefilter, "could_have_findings", lambda data, *a, **k: scanned.append(data) or real(data, *a, **k))
+    assert [d.code for d in lint_paths(["pkg"], jobs=1)] == ["GL001"]
+    assert scanned == []
+    # a touched file is read again, but its content hash still finds the entry: no parse
+    os.utime(project / "pkg" / "buggy.py", ns=(1, 1))
+    assert [d.code for d in lint_paths(["pkg"], jobs=1)] == ["GL001"]
+    assert len(scanned) == 1
+    assert runner is not None
+
+
+def test_a_corrupt_index_is_ignored(project, parses):
+    first = lint_paths(["pkg"], jobs=1)
+    for index in (project / CACHE_DIRECTORY).rglob("index.json"):
+        index.write_bytes(b"[1, 2")
+    parses.clear()
+    assert summary(lint_paths(["pkg"], jobs=1)) == summary(first)
+    assert parses == []  # the entries themselves are still good
 
 
 def test_layout(project):
@@ -110,7 +136,7 @@ def test_layout(project):
     tag = (root / "CACHEDIR.TAG").read_text()
     assert tag.startswith("Signature: 8a477f597d28d172789f06886806bc55")
     assert (root / ".gitignore").read_text().splitlines()[-1] == "*"
-    entries = list(root.rglob("*.json"))
+    entries = [p for p in root.rglob("*.json") if p.name != "index.json"]
     assert len(entries) == 2  # buggy.py and ok.py; plain.py never got past the pre-filter
     assert all(entry.parent.parent.name == cache_module.fingerprint() for entry in entries)
     assert not list(root.rglob(".tmp-*"))
@@ -150,7 +176,8 @@ def test_git_ignores_the_cache(project):
 def test_a_corrupt_entry_is_a_miss_and_is_repaired(project, parses, damage):
     first = lint_paths(["pkg"], jobs=1)
     for entry in (project / CACHE_DIRECTORY).rglob("*.json"):
-        entry.write_bytes(damage)
+        if entry.name != "index.json":
+            entry.write_bytes(damage)
     parses.clear()
     second = lint_paths(["pkg"], jobs=1)
     assert summary(second) == summary(first)

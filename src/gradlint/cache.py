@@ -219,6 +219,35 @@ class Cache:
             pass
 
 
+    # -- the stat index: a warm run need not even read unchanged files ----------------------------
+    # path -> [size, mtime_ns, settings digest, verdict]; verdict "" means the pre-filter skipped
+    # the file (no diagnostics), else the key of its entry. As in ruff, a file whose size and
+    # modification time are unchanged is taken to be unchanged; anything else is read and hashed.
+
+    def _index_path(self) -> str:
+        return os.path.join(self.directory, "index.json")
+
+    def load_index(self) -> Dict[str, list]:
+        try:
+            with open(self._index_path(), "rb") as handle:
+                index = json.loads(handle.read())
+            return index if isinstance(index, dict) else {}
+        except Exception:  # noqa: BLE001 - missing or corrupt: start afresh
+            return {}
+
+    def save_index(self, index: Dict[str, list]) -> None:
+        if not index or not self._prepare():
+            return
+        try:
+            _write_atomic(self._index_path(), json.dumps(index, separators=(",", ":")).encode("utf-8"))
+        except (OSError, ValueError):
+            pass
+
+
+def settings_digest(settings: Any, path: str) -> str:
+    return hashlib.sha256(settings_key(settings, path).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
 def _write_atomic(path: str, data: bytes) -> None:
     """Write a temporary file beside `path`, then rename it over `path`: readers see the old
     entry or the new one, never a part."""

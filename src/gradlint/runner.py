@@ -55,37 +55,69 @@ def lint_files(files: Sequence[str], settings_for: Callable[[str], Any], *, jobs
 
     results: List[Optional[List[Diagnostic]]] = [None] * len(files)
     pending: List[Tuple[int, str, bytes, Any, Optional[str]]] = []
-    store = None
+    store = index = None
+    new_index: dict = {}
+    digests: dict = {}  # id(settings) -> digest, when the settings ignore no file by its path
     if use_cache:
-        from .cache import Cache
+        from .cache import Cache, entry_key, settings_digest
         store = Cache(cache_root)
+        index = store.load_index()
 
-    for index, path in enumerate(files):
+    for position, path in enumerate(files):
+        settings = settings_for(path)
+        absolute = stat = digest = None
+        if store is not None:
+            absolute = os.path.abspath(path)
+            try:
+                stat = os.stat(path)
+            except OSError:
+                stat = None
+            if getattr(settings, "_per_file", None):
+                digest = settings_digest(settings, path)
+            else:
+                digest = digests.get(id(settings))
+                if digest is None:
+                    digest = digests[id(settings)] = settings_digest(settings, path)
+            known = index.get(absolute) if stat is not None else None
+            if (isinstance(known, list) and len(known) == 4 and known[0] == stat.st_size
+                    and known[1] == stat.st_mtime_ns and known[2] == digest):
+                cached = [] if known[3] == "" else store.get(known[3], path)
+                if cached is not None:
+                    results[position] = cached
+                    new_index[absolute] = known
+                    continue
         try:
             with open(path, "rb") as handle:
                 data = handle.read()
         except OSError as exc:
-            results[index] = [_read_error(path, exc)]
-            continue
-        settings = settings_for(path)
-        if not could_have_findings(data, _rules_for(settings, path), notebook=path.lower().endswith(".ipynb")):
-            results[index] = []
+            results[position] = [_read_error(path, exc)]
             continue
         key = None
-        if store is not None:
-            from .cache import entry_key
-            key = entry_key(data, path, settings)
-            cached = store.get(key, path)
-            if cached is not None:
-                results[index] = cached
-                continue
-        pending.append((index, path, data, settings, key))
+        if not could_have_findings(data, _rules_for(settings, path), notebook=path.lower().endswith(".ipynb")):
+            results[position] = []
+            verdict = ""
+        else:
+            if store is not None:
+                key = entry_key(data, path, settings)
+                cached = store.get(key, path)
+                if cached is not None:
+                    results[position] = cached
+            verdict = key
+            if results[position] is None:
+                pending.append((position, path, data, settings, key))
+        if store is not None and stat is not None and verdict is not None:
+            new_index[absolute] = [stat.st_size, stat.st_mtime_ns, digest, verdict]
 
-    for (index, _path, _data, _settings, key), found in zip(pending, _lint_pending(pending, jobs)):
-        results[index] = found
+    for (position, _path, _data, _settings, key), found in zip(pending, _lint_pending(pending, jobs)):
+        results[position] = found
         if store is not None and key is not None and found is not None:
             store.put(key, found)
 
+    if store is not None and new_index:
+        # Keep what other runs (other paths) recorded; refresh what this run saw.
+        if any(index.get(k) != v for k, v in new_index.items()):
+            index.update(new_index)
+            store.save_index(index)
     return [diagnostic for found in results for diagnostic in (found or ())]
 
 
