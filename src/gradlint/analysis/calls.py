@@ -76,6 +76,9 @@ class CallsMixin:
         out = NOTHING
         if name == "backward":
             self.backward(node)
+        if name == api.FORWARD_HOOK_REGISTRATION:
+            self.register_hook(receiver, args)
+            return UNKNOWN
         tensors = frozenset(o for o in receiver if o.sort is T.TENSOR)
         if tensors:
             out |= self.tensor_method(tensors, receiver, name, node, args, kwargs)
@@ -105,20 +108,39 @@ class CallsMixin:
         if obj.sort is T.CLASS:
             return self.instantiate(obj, node, args, kwargs)
         if obj.sort is T.TORCH_MODULE:
-            return self.hooked(self.call_module(obj, node, args, kwargs))
+            return self.hooked(obj, node, args, self.call_module(obj, node, args, kwargs))
         if obj.sort is T.INSTANCE:
             if obj.extra.get("is_module"):
-                return self.hooked(self.instance_method(obj, "forward", node, args, kwargs))
+                return self.hooked(obj, node, args, self.instance_method(obj, "forward", node, args, kwargs))
             return self.instance_method(obj, "__call__", node, args, kwargs)
         if obj.sort is T.CONST:
             return self.opaque()
         self.escape_arguments(args, kwargs)
         return UNKNOWN
 
-    def hooked(self, output: Value) -> Value:
-        """A module output, which forward hooks of the file may retain."""
-        if self.module_hooks:
-            self.escape(output)
+    def register_hook(self, receiver: Value, args: Args) -> None:
+        """`module.register_forward_hook(fn)`: fn runs on each output of that module."""
+        hook = args[0][1] if args else UNKNOWN
+        modules = [o for o in receiver if o.sort in (T.TORCH_MODULE, T.INSTANCE)]
+        if modules and len(modules) == len(receiver) and all(o.sort is T.FUNCTION for o in hook):
+            for module in modules:
+                self.state.set(("hooks", module), (self.state.get(("hooks", module)) or ()) + (hook,))
+            self.resolved_hooks += 1
+        else:
+            self.unresolved_hooks = True
+
+    def hooked(self, module: Obj, node, args: Args, output: Value) -> Value:
+        """A module output after its forward hooks ran (or, for hooks we cannot see, escaped)."""
+        for hook in self.state.get(("hooks", module)) or ():
+            inputs = frozenset({self.new_container(node, T.TUPLE, Shape(tuple(v for _, v in args)), key="hook")})
+            result = NOTHING
+            for fobj in hook:
+                result |= self.inline(fobj, node, [(node, frozenset({module})), (node, inputs), (node, output)], {})
+            replaced = frozenset(o for o in result if not (o.sort is T.CONST and o.const is None))
+            if replaced:  # a hook that returns a value replaces the output
+                output = replaced | (output if replaced != result else NOTHING)
+        if self.unresolved_hooks or self.resolved_hooks < self.hook_sites:
+            self.escape(output)  # a hook we cannot see may retain it
         return output
 
     def call_qualified(self, qualname: str, node, args: Args, kwargs: Kwargs) -> Value:
@@ -733,6 +755,8 @@ class CallsMixin:
 
     def inline(self, fobj: Obj, node, args: Args, kwargs: Kwargs, self_value: Optional[Value] = None) -> Value:
         fnode = fobj.node
+        if self_value is None:
+            self_value = fobj.extra.get("self")  # a bound method
         if self.uninformative_call(fnode, args, kwargs, self_value):
             # Nothing known flows in: the standalone analysis of the function says all there is.
             return UNKNOWN

@@ -146,7 +146,19 @@ class ExpressionsMixin:
             return UNKNOWN
         cls = obj if obj.sort is T.CLASS else obj.extra.get("class")
         found = self.class_lookup(cls, name) if cls is not None else None
-        return found if found is not None else UNKNOWN
+        if found is None:
+            return UNKNOWN
+        if obj.sort is T.INSTANCE:
+            return frozenset(self.bound_method(f, obj) if f.sort is T.FUNCTION and not self.is_static(f) else f
+                             for f in found)
+        return found
+
+    def bound_method(self, function: Obj, instance: Obj) -> Obj:
+        """`self.save` read as a value: the function with `self` bound."""
+        bound = self.site_obj(function.node, T.FUNCTION, ("bound", id(instance)), label=function.label)
+        bound.extra.update(function.extra)
+        bound.extra["self"] = frozenset({instance})
+        return bound
 
     def class_lookup(self, cls: Obj, name: str, depth: int = 0) -> Optional[Value]:
         if cls is None or depth > 8 or cls.sort is not T.CLASS:

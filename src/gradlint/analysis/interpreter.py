@@ -10,6 +10,7 @@ Split in three mixins: statements (flow), expressions (values), calls (torch's A
 from __future__ import annotations
 
 import ast
+import re
 from typing import Dict, List, Optional, Tuple
 
 from . import torch_api as api
@@ -65,8 +66,12 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         self.parameters_may_be_frozen = "requires_grad_(False" in text or "requires_grad = False" in text \
             or "requires_grad=False" in text.replace("requires_grad=False)", "") or \
             "requires_grad_(requires_grad=False" in text
-        # A forward hook may call retain_grad() on any module's output.
-        self.module_hooks = "register_forward_hook" in text or "register_module_forward_hook" in text
+        # Forward hooks may call retain_grad() on module outputs: those registered on modules we
+        # know run as the module is called; any other makes every module output escape.
+        self.hook_sites = len(re.findall(r"^(?![ \t]*#).*\.\s*" + api.FORWARD_HOOK_REGISTRATION + r"\s*\(",
+                                         text, re.MULTILINE))
+        self.resolved_hooks = 0
+        self.unresolved_hooks = "register_module_forward_hook" in text
         self.defaults_changed = any(name.split(".")[-1] in text for name in api.DEFAULT_CHANGERS)
         self.module_frame = Frame("module", None, is_module=True)
         self.frame = self.module_frame
