@@ -11,6 +11,7 @@ import ast
 from typing import Dict, List, Optional, Tuple
 
 from . import torch_api as api
+from .source import shorten
 from .state import merged
 from .values import (NOTHING, UNKNOWN, Category, Leaf, Obj, Retain, Shape, T, TensorState, Value,
                      Why)
@@ -513,10 +514,17 @@ class CallsMixin:
         for group, key, is_gpu in ((copied, "copy", False), (gpu_only, "gpu", True)):
             if group:
                 out |= self.copy_of(frozenset(group), node, name, device, dtype, key=key, gpu_only=is_gpu,
-                                    non_float=non_float)
+                                    non_float=non_float, changes=self.what_changes(group, device, dtype))
         if unknown:
             out |= frozenset({self.new_tensor(node, {Leaf.UNKNOWN}, key="unsure")})
         return out
+
+    @staticmethod
+    def what_changes(tensors, device, dtype) -> str:
+        """"dtype" when the copy only converts the dtype, else "device"."""
+        dtype_changes = isinstance(dtype, str) and any(o.dtype != dtype for o in tensors)
+        device_changes = device == "?" or (isinstance(device, str) and any(o.device != device for o in tensors))
+        return "dtype" if dtype_changes and not device_changes else "device"
 
     def move_target(self, name: str, args: Args, kwargs: Kwargs):
         """(device, dtype, copy, understood) of a move; device "?" is a variable device."""
@@ -568,7 +576,7 @@ class CallsMixin:
         return all(o.sort is T.CONST and o.qualname is None for o in value)
 
     def copy_of(self, sources: Value, node, name: str, device, dtype, key=None, gpu_only=False,
-                wrap=False, non_float=False) -> Value:
+                wrap=False, non_float=False, changes="device") -> Value:
         kinds = set()
         for obj in sources:
             kinds |= self.tensor_state(obj).leaf
@@ -591,7 +599,7 @@ class CallsMixin:
                 else:
                     text = f"`{call}` on line {node.lineno} {'wrapped' if wrap else 'copied'} it"
                 why = Why(node.lineno, node.col_offset, text, Category.MOVED,
-                          gpu_only=gpu_only, move=name, node=node)
+                          gpu_only=gpu_only, move=name, node=node, changes=changes)
             else:
                 why = next((self.tensor_state(o).why for o in sources if self.tensor_state(o).why), None)
         first = next(iter(sources))
@@ -602,9 +610,9 @@ class CallsMixin:
     def call_suffix(self, node, name: str) -> str:
         """`.to(device)` out of `torch.randn(3, requires_grad=True).to(device)`."""
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            whole, receiver = self.source.segment(node), self.source.segment(node.func.value)
+            whole, receiver = self.source.full_segment(node), self.source.full_segment(node.func.value)
             if whole.startswith(receiver) and len(whole) > len(receiver):
-                return whole[len(receiver):].lstrip()
+                return shorten(whole[len(receiver):].lstrip())
             return f".{name}(...)"
         return self.source.segment(node) if isinstance(node, ast.Call) else f".{name}()"
 

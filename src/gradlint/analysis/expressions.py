@@ -314,7 +314,9 @@ class ExpressionsMixin:
                 out |= frozenset().union(*(self.const(k) for k in shape.keys)) if shape and shape.exact \
                     and shape.keys else self.opaque()
             elif obj.sort is T.TENSOR:
-                out |= self.op_result(obj.node or ast.Pass(), [frozenset({obj})], "iterating", key="rows")
+                origin = obj.node if getattr(obj.node, "lineno", None) else None
+                text = f"unpacking {self.source.segment(origin)}" if origin is not None else "unpacking it"
+                out |= self.op_result(origin or ast.Pass(), [frozenset({obj})], text, key="rows")
             elif obj.sort is T.CONST and obj.qualname is None:
                 out |= self.opaque()
             else:

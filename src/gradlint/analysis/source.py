@@ -31,6 +31,10 @@ class SourceText:
 
     def segment(self, node: ast.AST) -> str:
         """The node's source text on one line, shortened for messages."""
+        return shorten(self.full_segment(node))
+
+    def full_segment(self, node: ast.AST) -> str:
+        """The node's source text with whitespace runs collapsed."""
         try:
             if node.lineno == node.end_lineno:
                 line = self.lines[node.lineno - 1].encode("utf-8")
@@ -39,8 +43,7 @@ class SourceText:
                 text = ast.unparse(node)
         except (IndexError, AttributeError):
             text = ast.unparse(node)
-        text = " ".join(text.split())
-        return text if len(text) <= MAX_SEGMENT else text[: MAX_SEGMENT - 3] + "..."
+        return " ".join(text.split())
 
     def offset(self, line: int, column: int) -> int:
         """Character offset of a 1-based (line, column) location."""
@@ -52,3 +55,7 @@ class SourceText:
     def text_before(self, location) -> str:
         line = self.lines[location.line - 1] if location.line <= len(self.lines) else ""
         return line[: location.column - 1]
+
+
+def shorten(text: str) -> str:
+    return text if len(text) <= MAX_SEGMENT else text[: MAX_SEGMENT - 3] + "..."

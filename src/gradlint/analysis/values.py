@@ -63,6 +63,7 @@ class Why:
     gpu_only: bool = False  # a leaf on the CPU, a copy on a GPU (`.to(device)`)
     move: Optional[str] = None  # for MOVED: the method (`cuda`, `to`, `double`...)
     node: Any = field(default=None, compare=False)  # for MOVED: the call that copied it
+    changes: str = "device"  # for MOVED: what the copy changed ("device" or "dtype")
 
 
 @dataclass(eq=False)

@@ -66,7 +66,7 @@ It changes no values and is safe when the tensor was created in the same stateme
             advice = "wrap the leaf itself, or read .grad of the tensor before wrapping"
         elif is_parameter_call(moved):
             advice = "move the tensor before wrapping it: nn.Parameter(t.cuda()), or move the whole module"
-        elif why.move in ("double", "float", "half", "bfloat16", "type"):
+        elif why.changes == "dtype":
             advice = "create it with the dtype: torch.randn(..., dtype=..., requires_grad=True)"
         else:
             advice = "create it on the device: torch.randn(..., device=..., requires_grad=True)"
