@@ -130,17 +130,21 @@ def lint_paths(paths: Iterable[str], select=None, ignore=None, *, settings=None,
     by `jobs` worker processes (default: one per CPU; one file or `jobs=1`: in this process)."""
     from .config import Settings
     from .discovery import discover
+    from os.path import isdir as os_path_isdir
+
     from .runner import lint_files
+    paths = list(paths)
     if resolver is not None:
         settings_for = resolver.settings_for
     else:
         fixed = settings if settings is not None else Settings.from_codes(select, ignore)
         settings_for = lambda _path: fixed  # noqa: E731
     found: List[Diagnostic] = []
-    files, missing = discover(list(paths), settings_for, force_exclude)
+    files, missing = discover(paths, settings_for, force_exclude)
     for path in missing:
         found.append(errors.file_error(errors.READ_ERROR, path, "no such file or directory"))
-    found.extend(lint_files(files, settings_for, jobs=jobs, use_cache=use_cache))
+    named = {path for path in paths if not os_path_isdir(path)}  # named directly: always parsed
+    found.extend(lint_files(files, settings_for, jobs=jobs, use_cache=use_cache, unfiltered=named))
     return sorted(found, key=lambda diagnostic: diagnostic.sort_key())
 
 

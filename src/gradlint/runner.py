@@ -13,7 +13,7 @@ Results are collected per file and returned in the order of `files`, whatever th
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Collection, List, Optional, Sequence, Tuple
 
 from .diagnostic import Diagnostic
 
@@ -48,9 +48,12 @@ def _read_error(path: str, exc: OSError) -> Diagnostic:
 
 
 def lint_files(files: Sequence[str], settings_for: Callable[[str], Any], *, jobs: Optional[int] = None,
-               use_cache: bool = True, cache_root: Optional[str] = None) -> List[Diagnostic]:
+               use_cache: bool = True, cache_root: Optional[str] = None,
+               unfiltered: Collection[str] = ()) -> List[Diagnostic]:
     """Every diagnostic for `files` (paths, as they should be reported), grouped by file in the
-    order given. `settings_for(path)` gives the gradlint.config.Settings for a file."""
+    order given. `settings_for(path)` gives the gradlint.config.Settings for a file. Files in
+    `unfiltered` (the paths named on the command line) skip the pre-filter: they are always
+    parsed, so a syntax or decoding error in them is reported even when they hold no `.grad`."""
     from .prefilter import could_have_findings
 
     results: List[Optional[List[Diagnostic]]] = [None] * len(files)
@@ -93,7 +96,8 @@ def lint_files(files: Sequence[str], settings_for: Callable[[str], Any], *, jobs
             results[position] = [_read_error(path, exc)]
             continue
         key = None
-        if not could_have_findings(data, _rules_for(settings, path), notebook=path.lower().endswith(".ipynb")):
+        if path not in unfiltered and not could_have_findings(
+                data, _rules_for(settings, path), notebook=path.lower().endswith(".ipynb")):
             results[position] = []
             verdict = ""
         else:

@@ -703,7 +703,8 @@ class CallsMixin:
             for fobj in init:
                 if fobj.sort is T.FUNCTION:
                     self.inline(fobj, node, args, kwargs, self_value=frozenset({instance}))
-        elif not self.class_is_known(cls):
+        elif args or kwargs or not self.class_is_known(cls):
+            # A generated __init__ (dataclass, NamedTuple) keeps its arguments where we can't see.
             self.escape_arguments(args, kwargs)
         return frozenset({instance})
 
@@ -765,6 +766,10 @@ class CallsMixin:
         fnode = fobj.node
         if self_value is None:
             self_value = fobj.extra.get("self")  # a bound method
+        if self.runs_later(fnode):
+            # Generators and coroutines run their body when iterated or awaited, not when called.
+            self.escape_arguments(args, kwargs)
+            return UNKNOWN
         if self.uninformative_call(fnode, args, kwargs, self_value):
             # Nothing known flows in: the standalone analysis of the function says all there is.
             return UNKNOWN
@@ -809,6 +814,13 @@ class CallsMixin:
         if not self.state.dead:
             self.state.set("grad", saved_grad)
         return result or UNKNOWN
+
+    def runs_later(self, fnode) -> bool:
+        cached = self.deferred_bodies.get(fnode)
+        if cached is None:
+            cached = isinstance(fnode, ast.AsyncFunctionDef) or has_own_yield(fnode)
+            self.deferred_bodies[fnode] = cached
+        return cached
 
     @staticmethod
     def uninformative_call(fnode, args: Args, kwargs: Kwargs, self_value) -> bool:
@@ -972,3 +984,17 @@ class CallsMixin:
     def container_add_all(self, obj: Obj, value: Value) -> None:
         shape = self.shape(obj) or Shape(summary=UNKNOWN)
         self.state.set(("e", obj), Shape(summary=shape.everything() | value))
+
+
+def has_own_yield(function) -> bool:
+    """A `yield` in the function itself (not in functions or classes nested in it)."""
+    body = function.body if isinstance(function.body, list) else [function.body]
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return False

@@ -54,6 +54,7 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         self.call_stack: List[ast.AST] = []
         self.call_lines: List[int] = []  # lines of the calls being inlined, outermost first
         self.inlined: set = set()
+        self.deferred_bodies: dict = {}  # function node -> is a generator or coroutine
         self.budget = STATEMENT_BUDGET
         self.reads: Dict[tuple, GradRead] = {}
         self.optimizer_args: Dict[tuple, NonLeafOptimizerArgument] = {}
