@@ -128,10 +128,10 @@ def lint_paths(paths: Iterable[str], select=None, ignore=None, *, settings=None,
     Files in which no enabled rule can fire are skipped unparsed (gradlint.prefilter); results are
     cached under .gradlint_cache/ unless `use_cache` is False (gradlint.cache); the rest is linted
     by `jobs` worker processes (default: one per CPU; one file or `jobs=1`: in this process)."""
-    from .config import Settings
-    from .discovery import discover
     from os.path import isdir as os_path_isdir
 
+    from .config import Settings
+    from .discovery import discover
     from .runner import lint_files
     paths = list(paths)
     if resolver is not None:
