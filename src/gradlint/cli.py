@@ -197,6 +197,10 @@ def main(paths, select, ignore, extend_select, fix, unsafe_fixes, diff, output_f
         sys.exit(2)
     except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
         raise
+    except BrokenPipeError:  # `gradlint . | head`: the reader went away; not an internal error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the interpreter's final flush is silent too
+        sys.exit(1)
     except Exception as exc:  # noqa: BLE001 - report, exit 2
         click.echo(f"error: GL999 internal error: {type(exc).__name__}: {exc}\n"
                    f"This is gradlint's fault; please report it at {ISSUES_URL} with this traceback:\n"

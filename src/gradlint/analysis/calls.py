@@ -14,11 +14,12 @@ from . import torch_api as api
 from .source import shorten
 from .state import merged
 from .values import (NOTHING, UNKNOWN, Category, Leaf, Obj, Retain, Shape, T, TensorState, Value,
-                     Why)
+                     Why, ordered)
 
 Args = List[Tuple[ast.AST, Value]]
 Kwargs = Dict[str, Tuple[ast.AST, Value]]
-MAX_CALL_DEPTH = 6
+MAX_CALL_DEPTH = 4
+MAX_INLINES_PER_FUNCTION = 16  # beyond, calls of that function are unknown (their arguments escape)
 MAX_UNROLLED_RANGE = 8
 
 
@@ -350,7 +351,7 @@ class CallsMixin:
             if elements and nonleaves == elements:  # nothing but non-leaves in it
                 self.check_optimizer_argument(node, elements, name)
             elif len(value) == 1 and nonleaves and self.always_contains(next(iter(value)), nonleaves):
-                self.check_optimizer_argument(node, frozenset({next(iter(nonleaves))}), name)
+                self.check_optimizer_argument(node, frozenset({ordered(nonleaves)[0]}), name)
 
     def always_contains(self, container: Obj, candidates: Value) -> bool:
         """Some candidate is in the container on every path: an exact slot, or appended for sure."""
@@ -601,8 +602,8 @@ class CallsMixin:
                 why = Why(node.lineno, node.col_offset, text, Category.MOVED,
                           gpu_only=gpu_only, move=name, node=node, changes=changes)
             else:
-                why = next((self.tensor_state(o).why for o in sources if self.tensor_state(o).why), None)
-        first = next(iter(sources))
+                why = next((self.tensor_state(o).why for o in ordered(sources) if self.tensor_state(o).why), None)
+        first = ordered(sources)[0]
         return frozenset({self.new_tensor(node, leaf, why, key=key,
                                           device=device if isinstance(device, str) and device != "?" else first.device,
                                           dtype=dtype if isinstance(dtype, str) else first.dtype)})
@@ -773,12 +774,15 @@ class CallsMixin:
         if self.uninformative_call(fnode, args, kwargs, self_value):
             # Nothing known flows in: the standalone analysis of the function says all there is.
             return UNKNOWN
-        if len(self.call_stack) >= MAX_CALL_DEPTH or fnode in self.call_stack or self.budget <= 0:
+        inlined_before = self.inline_counts.get(fnode, 0)
+        if len(self.call_stack) >= MAX_CALL_DEPTH or fnode in self.call_stack or self.budget <= 0 \
+                or inlined_before >= MAX_INLINES_PER_FUNCTION:
             self.escape_arguments(args, kwargs)
             if self_value:
                 self.escape(self_value)
             return UNKNOWN
         self.inlined.add(fnode)
+        self.inline_counts[fnode] = inlined_before + 1
         closure = fobj.extra.get("closure", self.module_frame)
         context = (self.context + (id(node),))[-3:]
         frame = self.new_frame(fnode, closure, context)

@@ -20,11 +20,9 @@ from .facts import Facts, GradRead, NonLeafOptimizerArgument, Span
 from .source import SourceText
 from .state import State
 from .statements import StatementsMixin
-from .values import (NOTHING, UNKNOWN, Epoch, Leaf, Obj, Retain, T, TensorState, Value, Why)
+from .values import (NOTHING, UNKNOWN, Epoch, Leaf, Obj, Retain, T, TensorState, Value, Why, ordered)
 
-MAX_CALL_DEPTH = 6
-STATEMENT_BUDGET = 200_000  # statements executed per file, inlining and loop passes included
-COMPACT_DEPTH = 48
+STATEMENT_BUDGET = 100_000  # statements executed per file, inlining and loop passes included
 
 
 class Frame:
@@ -54,6 +52,7 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         self.call_stack: List[ast.AST] = []
         self.call_lines: List[int] = []  # lines of the calls being inlined, outermost first
         self.inlined: set = set()
+        self.inline_counts: dict = {}  # function node -> times inlined
         self.deferred_bodies: dict = {}  # function node -> is a generator or coroutine
         self.budget = STATEMENT_BUDGET
         self.reads: Dict[tuple, GradRead] = {}
@@ -269,7 +268,7 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
             return False
         epoch = self.epoch()
         found, always = None, bool(value)
-        for obj in value:
+        for obj in ordered(value):
             if obj.sort is not T.TENSOR:
                 always = False
                 continue
@@ -297,7 +296,7 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         if self.quiet or self.state.dead or not value:
             return
         states = []
-        for obj in value:
+        for obj in ordered(value):
             if obj.sort is not T.TENSOR:
                 return
             state = self.tensor_state(obj)

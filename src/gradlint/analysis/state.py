@@ -11,24 +11,44 @@ from typing import Iterable, Optional
 from .values import join_values
 
 _MISSING = object()
+_ABSENT = object()  # memo entry: no layer below has the key
+MEMO_AFTER_HOPS = 3
 
 
 class State:
-    __slots__ = ("parent", "local", "dead")
+    """One layer of facts over a parent layer.
+
+    A layer that has children is never written again (branches and merges always continue in new
+    layers), so what a lookup finds below a layer stays true: `memo` keeps such answers for keys
+    found many layers down, and long chains cost one walk per key and layer, not one per lookup.
+    """
+
+    __slots__ = ("parent", "local", "dead", "memo")
 
     def __init__(self, parent: Optional["State"] = None):
         self.parent = parent
         self.local: dict = {}
         self.dead = False  # no path reaches here (after return, raise, break, continue)
+        self.memo: Optional[dict] = None
 
     def get(self, key, default=None):
-        layer = self
+        layer, hops = self, 0
+        value = _MISSING
         while layer is not None:
             value = layer.local.get(key, _MISSING)
+            if value is _MISSING and layer.memo is not None:
+                value = layer.memo.get(key, _MISSING)
             if value is not _MISSING:
-                return value
+                break
             layer = layer.parent
-        return default
+            hops += 1
+        if hops > MEMO_AFTER_HOPS:
+            if self.memo is None:
+                self.memo = {}
+            self.memo[key] = _ABSENT if value is _MISSING else value
+        if value is _MISSING or value is _ABSENT:
+            return default
+        return value
 
     def set(self, key, value) -> None:
         self.local[key] = value
@@ -36,27 +56,39 @@ class State:
     def child(self) -> "State":
         return State(self)
 
-    def changes_since(self, ancestor: "State") -> set:
-        keys: set = set()
+    def changes_since(self, ancestor: "State") -> dict:
+        """What the layers above `ancestor` set, nearest layer first: {key: value}."""
+        changes: dict = {}
         layer = self
         while layer is not None and layer is not ancestor:
-            keys.update(layer.local)
+            for key, value in layer.local.items():
+                changes.setdefault(key, value)
             layer = layer.parent
-        return keys
+        return changes
 
     def merge_into(self, base: "State", branches: Iterable["State"]) -> None:
-        """Set `self` (a layer over `base`, usually `base` itself) to the join of `branches`."""
+        """Set `self` (a layer over `base`, usually `base` itself) to the join of `branches`.
+
+        Each branch's changes are gathered in one walk; a key a branch did not change is read from
+        `base` once. Cost: what the branches changed, not the depth of the chains.
+        """
         live = [b for b in branches if not b.dead]
         if not live:
             self.dead = True
             return
+        changes = [branch.changes_since(base) for branch in live]
         keys: set = set()
-        for branch in live:
-            keys |= branch.changes_since(base)
+        for changed in changes:
+            keys.update(changed)
         for key in keys:
             joined = _MISSING
-            for branch in live:
-                value = branch.get(key)
+            unchanged = _MISSING
+            for changed in changes:
+                value = changed.get(key, _MISSING)
+                if value is _MISSING:
+                    if unchanged is _MISSING:
+                        unchanged = base.get(key)
+                    value = unchanged
                 joined = value if joined is _MISSING else join_values(joined, value)
             self.local[key] = joined
 

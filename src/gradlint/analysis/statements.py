@@ -9,6 +9,7 @@ from .state import State, merged
 from .values import (NOTHING, UNKNOWN, Binding, Leaf, Obj, Shape, T, Value)
 
 MAX_UNROLL = 16
+COMPACT_DEPTH = 8  # layers above the innermost merge base before they are flattened
 
 
 class StatementsMixin:
@@ -37,7 +38,7 @@ class StatementsMixin:
         while layer is not None and layer is not anchor:
             depth += 1
             layer = layer.parent
-        if depth <= 32:
+        if depth <= COMPACT_DEPTH:
             return
         chain = []
         layer = self.state

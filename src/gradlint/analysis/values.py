@@ -81,6 +81,12 @@ class Obj:
     fresh: bool = False  # a tensor straight from a factory (contiguous, own storage)
     extra: dict = field(default_factory=dict)
 
+    def order(self):
+        """A sort key stable across runs (identity hashes are not): where it was made."""
+        node = self.node
+        return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0), self.sort.value,
+                repr(self.site[1]) if self.site else "", self.label)
+
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"<{self.sort.value} {self.label or self.qualname or ''}>"
 
@@ -204,3 +210,8 @@ def join_values(a, b):
     if isinstance(a, (TensorState, Shape, Epoch)):
         return a.join(b)
     return a if a == b else None
+
+
+def ordered(value) -> list:
+    """The objects of a value in a deterministic order."""
+    return sorted(value, key=Obj.order)
