@@ -23,10 +23,13 @@ def main(argv=None) -> int:
     parser.add_argument("--show", type=int, metavar="SEED")
     parser.add_argument("--minimise", type=int, metavar="SEED")
     parser.add_argument("--check", nargs="+", metavar="FILE", help="compare gradlint and torch on files")
+    parser.add_argument("--avoid", default="", help="comma-separated constructs to leave out, e.g. "
+                        "empty-if,optimizer,detach (to look past a known bug)")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
+    avoid = [a for a in args.avoid.split(",") if a]
     if args.show is not None:
-        sys.stdout.write(generate(args.show))
+        sys.stdout.write(generate(args.show, avoid))
         return 0
     if args.check:
         import tempfile
@@ -40,7 +43,7 @@ def main(argv=None) -> int:
         return 0
     if args.minimise is not None:
         from .minimise import minimise
-        source, verdict = minimise(generate(args.minimise))
+        source, verdict = minimise(generate(args.minimise, avoid))
         sys.stdout.write(source)
         print(f"# {verdict}")
         return 0
@@ -49,7 +52,7 @@ def main(argv=None) -> int:
         if not args.quiet:
             print(f"... {summary.programs} programs, {summary.agreeing} agree", file=sys.stderr, flush=True)
 
-    summary = run(args.count, args.seed, args.jobs, args.out, progress=progress)
+    summary = run(args.count, args.seed, args.jobs, args.out, progress=progress, avoid=avoid)
     print(summary.report())
     if summary.disagreements:
         print(f"disagreeing programs written to {args.out}/ (first: "

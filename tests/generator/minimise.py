@@ -7,7 +7,7 @@ import ast
 import tempfile
 from typing import List, Optional, Set, Tuple
 
-from .runner import Verdict, run_sources
+from .runner import ProbeServer, Verdict, run_sources
 
 
 def signature(verdict: Verdict) -> Set[Tuple[str, str]]:
@@ -60,8 +60,16 @@ def candidates(source: str) -> List[str]:
 
 def minimise(source: str, want: Optional[Tuple[str, str]] = None, max_rounds: int = 60):
     """Returns (smallest program found, description of its disagreement)."""
+    server = ProbeServer()
+    try:
+        return _minimise(source, want, max_rounds, server)
+    finally:
+        server.close()
+
+
+def _minimise(source, want, max_rounds, server):
     with tempfile.TemporaryDirectory(prefix="gradlint_min_") as workdir:
-        verdict = run_sources({"orig": source}, workdir)[0]
+        verdict = run_sources({"orig": source}, workdir, server=server)[0]
         kinds = signature(verdict)
         if not kinds:
             return source, "no disagreement"
@@ -71,7 +79,7 @@ def minimise(source: str, want: Optional[Tuple[str, str]] = None, max_rounds: in
             options = candidates(best)
             if not options:
                 break
-            verdicts = run_sources({i: text for i, text in enumerate(options)}, workdir)
+            verdicts = run_sources({i: text for i, text in enumerate(options)}, workdir, server=server)
             keep = [v for v in verdicts if not v.probe.get("error") and want in signature(v)]
             if not keep:
                 break

@@ -82,10 +82,39 @@ def compare(seed, path: str, source: str, probe: dict) -> Verdict:
     return verdict
 
 
-def probe_many(paths: Sequence[str], jobs: int = 2) -> Dict[str, dict]:
+class ProbeServer:
+    """A long-lived warmed-up probe (probe_batch.py --serve): for many small batches."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen([sys.executable, str(PROBE_BATCH), "--serve"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
+
+    def probe(self, paths: Sequence[str]) -> Dict[str, dict]:
+        results = {}
+        for path in paths:
+            self.proc.stdin.write(path + "\n")
+            self.proc.stdin.flush()
+            while True:
+                line = self.proc.stdout.readline()
+                if not line:
+                    raise RuntimeError("probe server died")
+                if line.startswith("{"):
+                    result = json.loads(line)
+                    results[result.pop("path")] = result
+                    break
+        return results
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def probe_many(paths: Sequence[str], jobs: int = 2, server: Optional[ProbeServer] = None) -> Dict[str, dict]:
     """Run tests/runtime_probe.py --many over `paths`, split over `jobs` processes."""
     if not paths:
         return {}
+    if server is not None:
+        return server.probe(paths)
     chunks = [list(paths[i::jobs]) for i in range(jobs) if paths[i::jobs]]
     procs = []
     for chunk in chunks:
@@ -140,7 +169,8 @@ class Summary:
         ])
 
 
-def run_sources(sources: Dict[object, str], workdir: str, jobs: int = 2) -> List[Verdict]:
+def run_sources(sources: Dict[object, str], workdir: str, jobs: int = 2,
+                server: Optional[ProbeServer] = None) -> List[Verdict]:
     """Write each program (keyed by seed or name) to `workdir`, probe them all, compare."""
     paths = {}
     for key, source in sources.items():
@@ -148,12 +178,12 @@ def run_sources(sources: Dict[object, str], workdir: str, jobs: int = 2) -> List
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(source)
         paths[key] = path
-    probes = probe_many(list(paths.values()), jobs)
+    probes = probe_many(list(paths.values()), jobs, server)
     return [compare(key, paths[key], sources[key], probes[paths[key]]) for key in sources]
 
 
 def run(count: int, seed: int = 0, jobs: int = 2, out_dir: Optional[str] = None, batch: int = 2000,
-        progress=None, skip: Iterable[int] = ()) -> Summary:
+        progress=None, skip: Iterable[int] = (), avoid: Sequence[str] = ()) -> Summary:
     """Generate programs for seeds seed .. seed+count-1 and compare; write disagreements to out_dir."""
     summary = Summary()
     start = time.perf_counter()
@@ -162,22 +192,22 @@ def run(count: int, seed: int = 0, jobs: int = 2, out_dir: Optional[str] = None,
     with tempfile.TemporaryDirectory(prefix="gradlint_diff_") as workdir:
         for offset in range(0, len(seeds), batch):
             chunk = seeds[offset:offset + batch]
-            for verdict in run_sources({s: generate(s) for s in chunk}, workdir, jobs):
+            for verdict in run_sources({s: generate(s, avoid) for s in chunk}, workdir, jobs):
                 summary.add(verdict)
             if progress:
                 progress(summary)
     summary.seconds = time.perf_counter() - start
     if out_dir:
-        write_disagreements(summary.disagreements, out_dir)
+        write_disagreements(summary.disagreements, out_dir, avoid)
     return summary
 
 
-def write_disagreements(verdicts: Sequence[Verdict], out_dir: str) -> None:
+def write_disagreements(verdicts: Sequence[Verdict], out_dir: str, avoid: Sequence[str] = ()) -> None:
     """One file per disagreeing program; what torch and gradlint said goes at the end (so that the
     program's own line numbers stay as they were)."""
     os.makedirs(out_dir, exist_ok=True)
     for verdict in verdicts:
-        source = generate(verdict.seed) if isinstance(verdict.seed, int) else Path(verdict.path).read_text()
+        source = generate(verdict.seed, avoid) if isinstance(verdict.seed, int) else Path(verdict.path).read_text()
         note = "\n".join(f"# {line}" for line in verdict.describe().split("; "))
         name = f"seed_{verdict.seed}.py" if isinstance(verdict.seed, int) else os.path.basename(verdict.path)
         Path(out_dir, name).write_text(f"{source}\n# --- differential: disagreement ---\n{note}\n", encoding="utf-8")
