@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import operator
 from typing import List, Optional
 
 from . import torch_api as api
@@ -415,13 +416,14 @@ class ExpressionsMixin:
         values = [self.known_const(v) for v in operands]
         if any(v is _UNSET or not isinstance(v, FOLDABLE) for v in values):
             return None
+        if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
+            return None  # identity of literals is an implementation detail
         if any(isinstance(v, (int, float)) and abs(v) > 2 ** 32 for v in values):
             return None
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Pow, ast.LShift, ast.Mult)):
             return None  # unbounded results ("x" * 10**9, 2 ** 10**9): not worth computing
         try:
-            expression = ast.Expression(_with_constants(node, values))
-            result = eval(compile(ast.fix_missing_locations(expression), "<fold>", "eval"), {"__builtins__": {}})
+            result = evaluate_operator(node, values)
         except Exception:  # noqa: BLE001 - division by zero, type errors: simply unknown
             return None
         return self.const(result) if isinstance(result, FOLDABLE) else None
@@ -502,11 +504,22 @@ class ExpressionsMixin:
 FOLDABLE = (bool, int, float, str, type(None))
 
 
-def _with_constants(node, values):
-    """A copy of a unary/binary/compare node whose operands are the given literal values."""
-    constants = [ast.Constant(value) for value in values]
+OPERATORS = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod, ast.BitAnd: operator.and_, ast.BitOr: operator.or_, ast.BitXor: operator.xor,
+    ast.RShift: operator.rshift, ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert,
+    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt,
+    ast.GtE: operator.ge, ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
+}
+
+
+def evaluate_operator(node, values):
+    """Apply a unary, binary or comparison node's operator(s) to literal values (KeyError if unknown)."""
     if isinstance(node, ast.BinOp):
-        return ast.BinOp(constants[0], node.op, constants[1])
+        return OPERATORS[type(node.op)](values[0], values[1])
     if isinstance(node, ast.UnaryOp):
-        return ast.UnaryOp(node.op, constants[0])
-    return ast.Compare(constants[0], node.ops, constants[1:])
+        return OPERATORS[type(node.op)](values[0])
+    result = True
+    for op, left, right in zip(node.ops, values, values[1:]):
+        result = result and OPERATORS[type(op)](left, right)
+    return result

@@ -22,7 +22,11 @@ from .state import State
 from .statements import StatementsMixin
 from .values import (NOTHING, UNKNOWN, Epoch, Leaf, Obj, Retain, T, TensorState, Value, Why, ordered)
 
-STATEMENT_BUDGET = 100_000  # statements executed per file, inlining and loop passes included
+STATEMENT_BUDGET = 100_000
+LARGE_FILE_LINES = 2_000
+COLD_STATEMENT_LINES = 20
+# Text that a finding needs nearby: a `.grad` read, a "grad" string (getattr), an optimizer.
+HOT_TEXT = re.compile(r"\.\s*grad\b|[\'\"]grad[\'\"]|optim")  # statements executed per file, inlining and loop passes included
 
 
 class Frame:
@@ -73,6 +77,13 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         self.resolved_hooks = 0
         self.unresolved_hooks = "register_module_forward_hook" in text
         self.defaults_changed = any(name.split(".")[-1] in text for name in api.DEFAULT_CHANGERS)
+        self.large = len(source.lines) > LARGE_FILE_LINES
+        if self.large:
+            offsets, total = [0], 0
+            for line in source.lines:
+                total += len(line)
+                offsets.append(total)
+            self.line_offsets = offsets
         self.module_frame = Frame("module", None, is_module=True)
         self.frame = self.module_frame
         self.functions: List[Tuple[ast.AST, Frame]] = []
@@ -80,7 +91,10 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
 
     # ----------------------------------------------------------------- running
     def run(self) -> Facts:
-        self.exec_block(self.tree.body)
+        if self.large:
+            self.exec_block([stmt for stmt in self.tree.body if self.worth_running(stmt)])
+        else:
+            self.exec_block(self.tree.body)
         self.analyse_uncalled_functions()
         return Facts(tuple(self.reads[k] for k in sorted(self.reads)),
                      tuple(self.optimizer_args[k] for k in sorted(self.optimizer_args)))
@@ -91,7 +105,7 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         while done < len(self.functions):
             node, closure = self.functions[done]
             done += 1
-            if node in self.inlined or self.budget <= 0:
+            if node in self.inlined or self.budget <= 0 or (self.large and not self.hot(node)):
                 continue
             self.inlined.add(node)
             saved_state = self.state
@@ -108,6 +122,21 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
             finally:
                 self.frame = saved_frame
                 self.state = saved_state
+
+    # ----------------------------------------------------------------- large files
+    # In a large file most code cannot matter: only the parts whose text could hold a finding are
+    # analysed on their own, and module-level statements that are long and cold (data tables) are
+    # skipped. Skipping only loses knowledge (names become unknown), so it never adds a finding.
+
+    def hot(self, node) -> bool:
+        start = self.line_offsets[node.lineno - 1]
+        end = self.line_offsets[min(node.end_lineno, len(self.line_offsets) - 1)]
+        return HOT_TEXT.search(self.source.text, start, end) is not None
+
+    def worth_running(self, stmt) -> bool:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return True
+        return stmt.end_lineno - stmt.lineno < COLD_STATEMENT_LINES or self.hot(stmt)
 
     # ----------------------------------------------------------------- frames and names
     def new_frame(self, node, closure: Frame, context) -> Frame:
