@@ -1,0 +1,84 @@
+"""Differential testing: on generated programs, gradlint's lines equal what torch does.
+
+A fixed-seed sample (SAMPLE_SEEDS) runs in CI; `python -m tests.generator --count 10000 --seed 0`
+runs any number and prints agreement, false positives and misses (see tests/generator/).
+
+KNOWN_BUGS lists the sample's seeds that disagree because of an analysis bug not fixed yet, each
+with the minimal repro that explains it (files in /tmp/gradlint_disagreements/ given to the lead).
+The list must shrink to empty: a listed seed that starts agreeing fails the test, so that it is
+taken off the list.
+"""
+from __future__ import annotations
+
+import pytest
+
+from generator.programs import generate
+from generator.runner import CATEGORIES, compare, gradlint_lines, run_sources
+
+torch = pytest.importorskip("torch")
+
+SAMPLE_SEEDS = range(0, 300)
+
+REPROS = "/tmp/gradlint_disagreements/"
+KNOWN_BUGS = {
+    1: REPROS + "01_detach_requires_grad_then_to_cpu.py",
+    12: REPROS + "03_optimizer_of_retained_nonleaf.py",
+    72: REPROS + "02_if_empty_container_is_dead.py",
+    89: REPROS + "01_detach_requires_grad_then_to_cpu.py",  # h.detach().requires_grad_(), then moves
+    116: REPROS + "02_if_empty_container_is_dead.py",
+    135: REPROS + "02_if_empty_container_is_dead.py",
+    148: REPROS + "02_if_empty_container_is_dead.py",
+    186: REPROS + "06_retain_before_and_after_backward.py",  # via c = x.to("cpu"), the same object
+}
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("differential")
+    return {v.seed: v for v in run_sources({seed: generate(seed) for seed in SAMPLE_SEEDS}, str(workdir))}
+
+
+def test_every_generated_program_runs_under_torch(sample):
+    failed = {seed: v.probe["error"] for seed, v in sample.items() if v.probe.get("error")}
+    assert not failed, "the generator wrote programs that fail under torch"
+
+
+def test_gradlint_never_fails_on_generated_programs(sample):
+    assert not {seed: v.lint["internal"] for seed, v in sample.items() if v.lint["internal"]}
+
+
+def test_sample_agrees_with_torch(sample):
+    disagreeing = {seed: v.describe() for seed, v in sample.items() if not v.agrees and seed not in KNOWN_BUGS}
+    assert not disagreeing, (
+        "gradlint and torch disagree; reproduce with `python -m tests.generator --show SEED`, shrink "
+        f"with `--minimise SEED`: {disagreeing}")
+
+
+def test_known_bug_seeds_still_disagree(sample):
+    """When the analysis is fixed, take the seed off KNOWN_BUGS."""
+    fixed = [seed for seed in KNOWN_BUGS if sample[seed].agrees]
+    assert not fixed, f"these seeds agree now: remove them from KNOWN_BUGS: {fixed}"
+
+
+def test_sample_exercises_every_category(sample):
+    """The sample is worth something only if torch finds each kind of None read in it."""
+    for key in CATEGORIES:
+        assert sum(len(v.probe.get(key) or []) for v in sample.values()) >= 3, key
+
+
+def test_generator_is_deterministic_and_programs_are_small():
+    for seed in range(50):
+        text = generate(seed)
+        assert text == generate(seed)
+        compile(text, f"seed_{seed}", "exec")
+        assert 5 <= len(text.splitlines()) <= 45
+
+
+def test_compare_counts_false_positives_and_misses():
+    source = "import torch\nx = torch.randn(3, requires_grad=True)\ny = x * 2\nprint(y.grad)\n"
+    assert gradlint_lines(source, "p.py")["nonleaf_reads"] == [4]
+    probe = {"nonleaf_reads": [3], "late_retain_reads": [4], "optimizer_errors": [], "error": None}
+    verdict = compare(0, "p.py", source, probe)
+    assert verdict.false_positives == {"nonleaf_reads": [4]}
+    assert verdict.misses == {"nonleaf_reads": [3], "late_retain_reads": [4]}
+    assert not verdict.agrees
