@@ -118,7 +118,7 @@ def _sarif_schema():
 
 def test_sarif_validates_and_carries_rules_and_fixes(project):
     jsonschema = pytest.importorskip("jsonschema")
-    (project / "broken.py").write_text("def f(:\n")
+    (project / "broken.py").write_text("def f(:\n    x.grad\n")  # .grad: the pre-filter lets it through
     result = cli("--output-format", "sarif", ".", cwd=project)
     document = json.loads(result.stdout)
     jsonschema.validate(document, _sarif_schema())
