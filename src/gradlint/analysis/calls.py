@@ -400,7 +400,7 @@ class CallsMixin:
                 self.set_tensor_state(obj, self.tensor_state(obj).with_(leaf=frozenset({Leaf.PLAIN}), why=None))
             return tensors
         if name in api.DETACHING_METHODS:
-            return frozenset({self.new_tensor(node, {Leaf.PLAIN})})
+            return frozenset({self.new_tensor(node, {Leaf.PLAIN}, **self.placement_of(tensors))})
         if name in api.MOVE_METHODS:
             return self.move(tensors, name, node, args, kwargs)
         if name in api.NON_FLOAT_METHODS:
@@ -427,6 +427,13 @@ class CallsMixin:
         if name in api.DIFFERENTIABLE_METHODS:
             return self.shaped_op(name, node, [tensors] + values, len(args) + len(kwargs))
         return UNKNOWN
+
+    @staticmethod
+    def placement_of(tensors: Value) -> dict:
+        """The device and dtype the tensors share (None where they differ or are unknown)."""
+        devices, dtypes = {o.device for o in tensors}, {o.dtype for o in tensors}
+        return {"device": devices.pop() if len(devices) == 1 else None,
+                "dtype": dtypes.pop() if len(dtypes) == 1 else None}
 
     def maybe_identity(self, node, value: Value) -> Value:
         """An op that may hand back its input itself: a requires-grad leaf may stay a leaf."""
@@ -516,8 +523,8 @@ class CallsMixin:
             if group:
                 out |= self.copy_of(frozenset(group), node, name, device, dtype, key=key, gpu_only=is_gpu,
                                     non_float=non_float, changes=self.what_changes(group, device, dtype))
-        if unknown:
-            out |= frozenset({self.new_tensor(node, {Leaf.UNKNOWN}, key="unsure")})
+        if unknown:  # a copy or the tensor itself: only a requires-grad leaf's result is unknown
+            out |= self.maybe_identity(node, frozenset(unknown))
         return out
 
     @staticmethod

@@ -51,6 +51,9 @@ class ExpressionsMixin:
         if len(value) != 1:
             return None
         (obj,) = value
+        if obj.sort in (T.LIST, T.TUPLE, T.DICT):
+            shape = self.shape(obj)
+            return bool(shape.items) if shape is not None and shape.exact and not shape.summary else None
         if obj.sort is T.CONST and obj.qualname is None and obj.const is not _UNSET and not obj.extra:
             try:
                 return bool(obj.const)

@@ -282,7 +282,12 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
                 kind = Retain.LATE
             else:
                 kind = Retain.EARLY
-            retain = frozenset({kind}) if strong else state.retain | {kind}
+            if Retain.NO not in state.retain:
+                continue  # already retains grad on every path: a second call changes nothing
+            if strong:
+                retain = (state.retain - {Retain.NO}) | {kind}
+            else:
+                retain = state.retain | {kind}
             self.set_tensor_state(obj, state.with_(
                 retain=retain, retain_epoch=epoch.count, retain_line=node.lineno,
                 backward_line=self.state.get("backward_line") or 0, retain_statement=self.statement))
@@ -296,7 +301,7 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         if text in self.leaf_guards:
             return False
         epoch = self.epoch()
-        found, always = None, bool(value)
+        found, always = {}, bool(value)  # late? -> the first state that makes it a finding
         for obj in ordered(value):
             if obj.sort is not T.TENSOR:
                 always = False
@@ -307,18 +312,20 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
                 continue
             always &= state.leaf == {Leaf.NONLEAF}
             if state.retain == {Retain.NO}:
-                found = found or (state, False)
+                found.setdefault(False, state)
             elif (state.retain == {Retain.LATE} and state.retain_epoch == epoch.count
                   and state.retain_epoch >= epoch.floor):
-                found = found or (state, True)
+                found.setdefault(True, state)
             else:
                 always = False
-        if found is None:
+        if not found:
             return False
-        key = (span.line, span.column)
-        if not self.quiet and key not in self.reads:
+        if not self.quiet:
             call_line = self.call_lines[0] if self.call_lines else None
-            self.reads[key] = GradRead(span, text, subject, found[0], found[1], call_line)
+            for late, state in found.items():
+                key = (span.line, span.column, late)
+                if key not in self.reads:
+                    self.reads[key] = GradRead(span, text, subject, state, late, call_line)
         return always
 
     def check_optimizer_argument(self, node: ast.AST, value: Value, optimizer: str) -> None:
@@ -329,8 +336,8 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
             if obj.sort is not T.TENSOR:
                 return
             state = self.tensor_state(obj)
-            if state.leaf != {Leaf.NONLEAF}:
-                return
+            if state.leaf != {Leaf.NONLEAF} or state.retain != {Retain.NO}:
+                return  # optimizers accept a non-leaf that retains grad
             states.append(state)
         span = self.source.span(node)
         self.optimizer_args.setdefault((span.line, span.column), NonLeafOptimizerArgument(

@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from .facts import Span
 
 MAX_SEGMENT = 60
+PYTHON_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
 class SourceText:
     def __init__(self, text: str):
         self.text = text
-        self.lines = text.splitlines(keepends=True)
+        # Python ends lines only at \r\n, \r and \n (str.splitlines also splits at form feeds,
+        # \x1c-\x1e, \u2028...), and `ast` counts lines the same way.
+        self.lines = PYTHON_LINE.findall(text)
         self._ascii = text.isascii()
 
     def column(self, line: int, byte_column: int) -> int:
