@@ -1,0 +1,82 @@
+"""The fixes the rules propose, on the shapes of code issue 3 lists (fixed texts checked whole)."""
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from gradlint import lint_source
+from gradlint.linter import fix_bytes, fix_text
+
+HEAD = "import torch\nx = torch.ones(2, requires_grad=True)\n"
+
+
+def fixed(source: str, unsafe: bool = False) -> str:
+    text, _count, _remaining, error = fix_text(source, "t.py", unsafe=unsafe)
+    assert error is None
+    ast.parse(text)
+    return text
+
+
+@pytest.mark.parametrize("body, expected", [
+    # a plain binding, keeping the comment on its line
+    ("y = x * 3  # note\ny.sum().backward()\nprint(y.grad)\n",
+     "y = x * 3  # note\ny.retain_grad()\ny.sum().backward()\nprint(y.grad)\n"),
+    # a one-line suite and a semicolon line: the call joins the same line
+    ("if True: y = x * 2\ny.sum().backward()\nprint(y.grad)\n",
+     "if True: y = x * 2; y.retain_grad()\ny.sum().backward()\nprint(y.grad)\n"),
+    ("y = x * 2; z = 1\ny.sum().backward()\nprint(y.grad)\n",
+     "y = x * 2; y.retain_grad(); z = 1\ny.sum().backward()\nprint(y.grad)\n"),
+    # tuple unpacking and an annotated assignment
+    ("a, b = x * 2, x * 3\n(a + b).sum().backward()\nprint(a.grad)\n",
+     "a, b = x * 2, x * 3\na.retain_grad()\n(a + b).sum().backward()\nprint(a.grad)\n"),
+    ("y: torch.Tensor = x * 2\ny.sum().backward()\nprint(y.grad)\n",
+     "y: torch.Tensor = x * 2\ny.retain_grad()\ny.sum().backward()\nprint(y.grad)\n"),
+    # a binding in a loop, indented like its block (tabs kept)
+    ("for i in range(3):\n\th = x * i\n\th.sum().backward()\n\tprint(h.grad)\n",
+     "for i in range(3):\n\th = x * i\n\th.retain_grad()\n\th.sum().backward()\n\tprint(h.grad)\n"),
+    # both branches that bind the non-leaf
+    ("if len(x) > 1:\n    y = x * 2\nelse:\n    y = x * 3\ny.sum().backward()\nprint(y.grad)\n",
+     "if len(x) > 1:\n    y = x * 2\n    y.retain_grad()\nelse:\n    y = x * 3\n    y.retain_grad()\n"
+     "y.sum().backward()\nprint(y.grad)\n"),
+    # GL003: the late call moves up
+    ("y = x * 2\ny.sum().backward()\ny.retain_grad()\nprint(y.grad)\n",
+     "y = x * 2\ny.retain_grad()\ny.sum().backward()\nprint(y.grad)\n"),
+])
+def test_retain_fixes(body, expected):
+    assert fixed(HEAD + body) == HEAD + expected
+
+
+def test_no_fix_without_a_name():
+    source = HEAD + "(x * 2).sum().backward()\nprint((x * 2).grad)\n"
+    (diagnostic,) = lint_source(source)
+    assert diagnostic.code == "GL001" and diagnostic.fix is None
+
+
+def test_a_binding_that_may_not_require_grad_is_an_unsafe_fix():
+    source = HEAD + "y = x * 2 if len(x) > 1 else torch.ones(2)\ny.sum().backward()\nprint(y.grad)\n"
+    (diagnostic,) = lint_source(source)
+    assert diagnostic.fix.applicability == "unsafe"
+    assert fixed(source) == source  # --fix alone leaves it
+    assert "y.retain_grad()" in fixed(source, unsafe=True)
+
+
+def test_line_endings_bom_and_cookie_are_kept():
+    body = b"y = x * 3\r\ny.sum().backward()\r\nprint(y.grad)\r\n"
+    data = b"\xef\xbb\xbf# -*- coding: utf-8 -*-\r\n" + HEAD.replace("\n", "\r\n").encode() + body
+    result = fix_bytes(data, "t.py")
+    assert result.error is None
+    assert result.fixed == data.replace(b"y = x * 3\r\n", b"y = x * 3\r\ny.retain_grad()\r\n")
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("w = torch.randn(3, requires_grad=True).cuda()", 'w = torch.randn(3, requires_grad=True, device="cuda")'),
+    ("w = torch.randn(3, requires_grad=True,).double()", "w = torch.randn(3, requires_grad=True, dtype=torch.float64)"),
+    ("w = torch.randn(3, requires_grad=True).to(torch.float64)", "w = torch.randn(3, requires_grad=True, dtype=torch.float64)"),
+    ("w = torch.nn.Parameter(torch.randn(3)).double()", "w = torch.nn.Parameter(torch.randn(3).double())"),
+])
+def test_moved_leaf_fixes_create_it_in_place(line, expected):
+    source = f"import torch\n{line}\n(w * 2).sum().backward()\nprint(w.grad)\n"
+    (diagnostic,) = lint_source(source)
+    assert diagnostic.code == "GL002" and diagnostic.fix.applicability == "safe"
+    assert fixed(source) == source.replace(line, expected)
