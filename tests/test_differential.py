@@ -20,15 +20,10 @@ torch = pytest.importorskip("torch")
 SAMPLE_SEEDS = range(0, 300)
 
 REPROS = "/tmp/gradlint_disagreements/"
-KNOWN_BUGS = {
-    1: REPROS + "01_detach_requires_grad_then_to_cpu.py",
-    12: REPROS + "03_optimizer_of_retained_nonleaf.py",
-    72: REPROS + "02_if_empty_container_is_dead.py",
-    89: REPROS + "01_detach_requires_grad_then_to_cpu.py",  # h.detach().requires_grad_(), then moves
-    116: REPROS + "02_if_empty_container_is_dead.py",
-    135: REPROS + "02_if_empty_container_is_dead.py",
-    148: REPROS + "02_if_empty_container_is_dead.py",
-    186: REPROS + "06_retain_before_and_after_backward.py",  # via c = x.to("cpu"), the same object
+KNOWN_BUGS: dict = {
+    # seed: REPROS + "NN_name.py" -- empty since the analysis fixes of 51cf7e1 (there were 8 seeds,
+    # from repros 01, 02, 03 and 06). Still open, outside this sample: 07 and 08 (views share
+    # their base's autograd), found by the 10,000-program run.
 }
 
 

@@ -34,8 +34,9 @@ class Invalid(Exception):
 class Tensor:
     """A modelled tensor *object* (identity matters: `.float()` of float32 returns the same one)."""
 
-    def __init__(self, rg: bool, leaf: bool, shape: Tuple[int, ...], dtype: str):
+    def __init__(self, rg: bool, leaf: bool, shape: Tuple[int, ...], dtype: str, contiguous: bool = True):
         self.rg, self.leaf, self.shape, self.dtype = rg, leaf, shape, dtype
+        self.contiguous = contiguous  # False after .t() and views of it: .view(-1) would fail
 
 
 @dataclass
@@ -56,7 +57,8 @@ class State:
     def result(self, inputs, shape, dtype) -> Tensor:
         """A freshly computed tensor from `inputs` (a non-leaf when grad flows)."""
         rg = any(t.rg for t in inputs) and not self.no_grad
-        return Tensor(rg, not rg, shape, dtype)
+        # elementwise outputs follow their inputs' strides (TensorIterator), so stay non-contiguous
+        return Tensor(rg, not rg, shape, dtype, all(t.contiguous for t in inputs))
 
 
 Effect = Callable[[State], None]
@@ -140,6 +142,7 @@ class Generator:
         dtype = F32
         kw = ", requires_grad=True" if rg else ""
         choice = self.rng.randrange(10)
+        like = None
         if choice == 0:
             expr = f"torch.tensor([1.0, 2.0, 3.0]{kw})"
         elif choice == 1:
@@ -160,7 +163,7 @@ class Generator:
         elif choice == 7:
             expr = f"torch.arange(3.0{kw})"
         elif choice == 8 and state.vars:
-            src = self.pick(self.tensors(state))
+            src = like = self.pick(self.tensors(state))
             t = state.vars[src]
             expr = f"torch.randn_like({src}{kw})" if rg else f"torch.zeros_like({src})"
             shape, dtype = t.shape, t.dtype
@@ -170,7 +173,9 @@ class Generator:
         if scaled:
             expr += " * 0.01"
 
-        def effect(st: State, name=name, rg=rg, shape=shape, dtype=dtype, scaled=scaled):
+        def effect(st: State, name=name, rg=rg, shape=shape, dtype=dtype, scaled=scaled, like=like):
+            if like is not None:  # replayed (a loop's second iteration): the argument's shape now
+                shape, dtype = st.get(like).shape, st.get(like).dtype
             leaf = Tensor(rg, True, shape, dtype)
             st.vars[name] = st.result([leaf], shape, dtype) if scaled else leaf
         return Stmt([f"{name} = {expr}"], effect)
@@ -235,11 +240,16 @@ class Generator:
         expr, reshape = self.pick(options)
 
         def effect(st, name=name, src=src, reshape=reshape, needs_dim=expr.endswith(("[0]", "[:]")),
-                   needs_2d=expr.endswith(".t()")):
+                   needs_2d=expr.endswith(".t()"), flat=expr.endswith(".view(-1)"),
+                   copies=expr.endswith((".reshape(-1)", ".clone()"))):
             a = st.get(src)
-            if (needs_dim and not a.shape) or (needs_2d and len(a.shape) > 2):
+            if (needs_dim and not a.shape) or (needs_2d and len(a.shape) > 2) or (flat and not flattenable(a)):
                 raise Invalid("view")
-            st.vars[name] = st.result([a], reshape(a.shape), a.dtype)
+            out = st.result([a], reshape(a.shape), a.dtype)
+            out.contiguous = True if copies and not expr_keeps_strides(expr) else a.contiguous
+            if needs_2d and len([d for d in a.shape if d > 1]) > 1:
+                out.contiguous = False
+            st.vars[name] = out
         return Stmt([f"{name} = {expr}"], effect)
 
     def move(self, state: State) -> Optional[Stmt]:
@@ -557,6 +567,16 @@ class Generator:
             if opt is not None:
                 body += opt.lines
         return "\n".join(header + body) + "\n"
+
+
+def flattenable(t: Tensor) -> bool:
+    """`.view(-1)` works: contiguous, or at most one dimension larger than 1."""
+    return t.contiguous or len([d for d in t.shape if d > 1]) <= 1
+
+
+def expr_keeps_strides(expr: str) -> bool:
+    """clone() keeps the strides of a dense tensor (so a transposed clone is not contiguous)."""
+    return expr.endswith(".clone()")
 
 
 def _numel(shape: Tuple[int, ...]) -> int:
