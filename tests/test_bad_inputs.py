@@ -204,8 +204,6 @@ def test_odd_but_valid_files_are_linted(tmp_path, name, data, where):
     assert result.exit_code == 1
 
 
-@pytest.mark.xfail(strict=True, reason="analysis bug: /tmp/gradlint_disagreements/05_formfeed_line_separator_"
-                   "shift_lines.py (SourceText splits lines on \\x0c and \\u2028 too)")
 @pytest.mark.parametrize("odd", ["\x0c", "\u2028"])
 def test_form_feed_and_line_separator_keep_messages_right(tmp_path, odd):
     data = BUG.decode().replace("x = torch", f"# {odd}\nx = torch").encode()
