@@ -233,14 +233,15 @@ class CallsMixin:
     def shaped_op(self, name: str, node, operands: List[Value], extra_args: int, text=None) -> Value:
         """A differentiable op, with the container its result comes in (tuple, pair or tensor)."""
         label = self.source.segment(node)
+        view = True if name in api.VIEW_METHODS else (None if name in api.MAYBE_VIEW_METHODS else False)
         if name in api.SPLITTING_OPS:
-            piece = self.op_result(node, operands, label)
+            piece = self.op_result(node, operands, label, view=view)
             return frozenset({self.new_container(node, T.TUPLE, Shape(summary=piece))})
         if name in api.VALUES_INDICES_OPS and (extra_args >= 1 or name in api.ALWAYS_PAIR_OPS):
             values = self.op_result(node, operands, label, key="values")
             indices = frozenset({self.new_tensor(node, {Leaf.PLAIN}, key="indices")})
             return frozenset({self.new_container(node, T.TUPLE, Shape((values, indices)))})
-        return self.op_result(node, operands, label)
+        return self.op_result(node, operands, label, view=view)
 
     def factory(self, q: str, node, args: Args, kwargs: Kwargs) -> Value:
         requires_grad = self.flag(args, kwargs, "requires_grad", None, False)
@@ -444,6 +445,9 @@ class CallsMixin:
         return kept | frozenset({self.new_tensor(node, {Leaf.UNKNOWN}, key="maybe identity")})
 
     def set_requires_grad(self, tensors: Value, flag, node) -> Value:
+        if flag is True:
+            for obj in tensors:
+                self.views_require_grad(obj)
         for obj in tensors:
             state = self.tensor_state(obj)
             leaf = set(state.leaf)
@@ -459,6 +463,13 @@ class CallsMixin:
                           "does not make a non-leaf a leaf", why.category, why.gpu_only, why.move)
             self.set_tensor_state(obj, state.with_(leaf=frozenset(leaf), why=why))
         return tensors
+
+    def views_require_grad(self, base: Obj) -> None:
+        """Views taken earlier share the base's autograd state: they require grad now."""
+        for view in self.state.get(("views", base)) or ():
+            state = self.tensor_state(view)
+            if Leaf.PLAIN in state.leaf:
+                self.set_tensor_state(view, state.with_(leaf=(state.leaf - {Leaf.PLAIN}) | {Leaf.RG_LEAF}))
 
     def in_place(self, tensors: Value, operands: List[Value], node, text: str) -> None:
         """An in-place write: a plain tensor that absorbs a requires-grad value becomes a non-leaf."""

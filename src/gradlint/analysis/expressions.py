@@ -131,7 +131,8 @@ class ExpressionsMixin:
         if name in api.SELF_ATTRIBUTES and obj.dtype in ("float32", "float64", "float16", "bfloat16"):
             return frozenset({obj})
         if name in api.VIEW_ATTRIBUTES or name in api.SELF_ATTRIBUTES:
-            return self.op_result(node, [frozenset({obj})], self.source.segment(node))
+            return self.op_result(node, [frozenset({obj})], self.source.segment(node),
+                                  view=True if name in api.VIEW_ATTRIBUTE_NAMES else None)
         if name == "device":  # `.to(x.device)` never copies x
             return self.const(obj.device) if obj.device in ("cpu", "cuda") else self.const(None, same_device=id(obj))
         if name == "dtype":
@@ -196,7 +197,8 @@ class ExpressionsMixin:
         out = NOTHING
         for obj in base:
             if obj.sort is T.TENSOR:
-                out |= self.op_result(node, [frozenset({obj})], self.source.segment(node))
+                out |= self.op_result(node, [frozenset({obj})], self.source.segment(node),
+                                      view=True if basic_index(node.slice) else None)
             elif obj.sort in (T.LIST, T.TUPLE, T.DICT):
                 out |= self.container_item(obj, index, node)
             elif obj.sort is T.TORCH_MODULE and obj.extra.get("children") is not None:
@@ -467,8 +469,11 @@ class ExpressionsMixin:
         return self.opaque()
 
     # ----------------------------------------------------------------- tensor results
-    def op_result(self, node, operands: List[Value], text: str, key=None) -> Value:
-        """The result of a differentiable op: a non-leaf when an input may require grad."""
+    def op_result(self, node, operands: List[Value], text: str, key=None, view=False) -> Value:
+        """The result of a differentiable op: a non-leaf when an input may require grad.
+
+        `view`: True for an op that returns a view of its first operand, None when it may.
+        """
         tensors = [o for v in operands for o in v if o.sort is T.TENSOR]
         if not tensors and any(o.sort is not T.CONST for v in operands for o in v):
             return UNKNOWN
@@ -481,7 +486,12 @@ class ExpressionsMixin:
             all_may_plain &= bool(kinds & {Leaf.PLAIN, Leaf.UNKNOWN})
         grad = self.grad_enabled()
         leaf = set()
-        if grad is False:
+        if grad is False and view is not False and may_rg:
+            # A view keeps its base's requires_grad even under no_grad (as a leaf).
+            leaf.add(Leaf.RG_LEAF if view else Leaf.UNKNOWN)
+            if all_may_plain:
+                leaf.add(Leaf.PLAIN)
+        elif grad is False:
             leaf.add(Leaf.PLAIN)
         elif grad is None:
             leaf.add(Leaf.UNKNOWN if may_rg or may_unknown else Leaf.PLAIN)
@@ -498,10 +508,13 @@ class ExpressionsMixin:
         if Leaf.NONLEAF in leaf:
             why = Why(node.lineno, node.col_offset, f"`{text}` on line {node.lineno} computed it",
                       Category.COMPUTED) if hasattr(node, "lineno") else None
-        return frozenset({self.new_tensor(
-            node, leaf, why, key=key,
-            device=devices.pop() if len(devices) == 1 else None,
-            dtype=dtypes.pop() if len(dtypes) == 1 else None)})
+        result = self.new_tensor(node, leaf, why, key=key, device=devices.pop() if len(devices) == 1 else None,
+                                 dtype=dtypes.pop() if len(dtypes) == 1 else None)
+        if view is not False and operands:
+            for base in operands[0]:
+                if base.sort is T.TENSOR:  # remember it: asking the base for grad reaches its views
+                    self.state.set(("views", base), (self.state.get(("views", base)) or frozenset()) | {result})
+        return frozenset({result})
 
 
 FOLDABLE = (bool, int, float, str, type(None))
@@ -526,3 +539,16 @@ def evaluate_operator(node, values):
     for op, left, right in zip(node.ops, values, values[1:]):
         result = result and OPERATORS[type(op)](left, right)
     return result
+
+
+def basic_index(index) -> bool:
+    """Indexing with ints, slices, `...` and None only: the result is a view."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    for part in parts:
+        if isinstance(part, ast.Slice) or (isinstance(part, ast.Constant) and (
+                part.value is None or part.value is Ellipsis or type(part.value) is int)):
+            continue
+        if isinstance(part, ast.UnaryOp) and isinstance(part.op, ast.USub) and isinstance(part.operand, ast.Constant):
+            continue
+        return False
+    return True

@@ -254,6 +254,7 @@ class StatementsMixin:
         state = self.tensor_state(obj)
         if flag is True:  # assigning requires_grad runs only on a leaf: it proves one
             self.set_tensor_state(obj, state.with_(leaf=frozenset({Leaf.RG_LEAF}), why=None))
+            self.views_require_grad(obj)
         elif flag is False:
             self.set_tensor_state(obj, state.with_(leaf=frozenset({Leaf.PLAIN}), why=None))
         else:

@@ -124,6 +124,15 @@ MAYBE_IDENTITY_FUNCTIONS = frozenset(
     "alpha_dropout feature_alpha_dropout as_tensor asarray".split()
 ) | frozenset("torch.nn.functional." + n for n in "dropout dropout1d dropout2d dropout3d alpha_dropout "
               "feature_alpha_dropout".split())
+# Views: they share their base's autograd state. Under no_grad a view of a tensor that requires
+# grad is a requires-grad leaf; a view taken before its base asked for grad requires grad after.
+VIEW_METHODS = frozenset(
+    """view view_as unsqueeze squeeze t transpose permute expand expand_as narrow select diagonal
+    unflatten movedim moveaxis swapaxes swapdims as_strided unfold split chunk unbind tensor_split
+    hsplit vsplit dsplit split_with_sizes unsafe_split unsafe_chunk""".split()
+)
+MAYBE_VIEW_METHODS = frozenset("reshape reshape_as flatten ravel contiguous".split())
+VIEW_ATTRIBUTE_NAMES = frozenset({"T", "mT", "H", "mH"})
 # Ops returning a (values, indices) pair when given a dimension.
 VALUES_INDICES_OPS = frozenset("max min sort topk kthvalue median mode cummax cummin nanmedian".split())
 ALWAYS_PAIR_OPS = frozenset("sort topk kthvalue mode cummax cummin".split())
