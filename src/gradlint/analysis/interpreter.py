@@ -58,6 +58,7 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         self.inlined: set = set()
         self.inline_counts: dict = {}  # function node -> times inlined
         self.deferred_bodies: dict = {}  # function node -> is a generator or coroutine
+        self.loop_jumps: dict = {}  # for-loop node -> holds a break or continue
         self.budget = STATEMENT_BUDGET
         self.reads: Dict[tuple, GradRead] = {}
         self.optimizer_args: Dict[tuple, NonLeafOptimizerArgument] = {}

@@ -363,9 +363,16 @@ class StatementsMixin:
 
     def unrollable(self, iterable: Value, node) -> Optional[list]:
         """A loop over a small literal tuple/list runs once per element, with exact values."""
-        if len(iterable) != 1 or any(isinstance(n, (ast.Break, ast.Continue)) for n in ast.walk(node)):
+        if len(iterable) != 1:
             return None
         (obj,) = iterable
+        if obj.sort not in (T.TUPLE, T.LIST):
+            return None
+        jumps = self.loop_jumps.get(node)
+        if jumps is None:
+            jumps = self.loop_jumps[node] = any(isinstance(n, (ast.Break, ast.Continue)) for n in ast.walk(node))
+        if jumps:
+            return None
         if obj.sort not in (T.TUPLE, T.LIST):
             return None
         shape = self.shape(obj)
