@@ -249,19 +249,7 @@ def settings_digest(settings: Any, path: str) -> str:
 
 
 def _write_atomic(path: str, data: bytes) -> None:
-    """Write a temporary file beside `path`, then rename it over `path`: readers see the old
-    entry or the new one, never a part."""
-    import tempfile
-    directory = os.path.dirname(path)
-    descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.chmod(temporary, 0o644)  # mkstemp makes 0600; a cache is as readable as the project
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+    """Readers see the old entry or the new one, never a part (mkstemp's 0600 becomes 0644: a cache
+    is as readable as the project)."""
+    from .atomic import replace_file
+    replace_file(path, data, 0o644, prefix=".tmp-")

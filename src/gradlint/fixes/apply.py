@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Tuple
 
+from ..atomic import replace_file
 from ..diagnostic import Edit, Fix, Location
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -174,21 +175,5 @@ def write_atomic(path: str, data: bytes, expected: Optional[bytes] = None) -> bo
         raise ChangedOnDisk(path)
     if current == data:
         return False
-    directory = os.path.dirname(target) or "."
-    descriptor, temporary = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".gradlint-tmp",
-                                             dir=directory)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+    replace_file(target, data, mode, prefix="." + os.path.basename(target) + ".", suffix=".gradlint-tmp", sync=True)
     return True
