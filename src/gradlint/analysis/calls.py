@@ -840,7 +840,7 @@ class CallsMixin:
     def runs_later(self, fnode) -> bool:
         cached = self.deferred_bodies.get(fnode)
         if cached is None:
-            cached = isinstance(fnode, ast.AsyncFunctionDef) or has_own_yield(fnode)
+            cached = isinstance(fnode, ast.AsyncFunctionDef) or self.scope_facts(fnode)[2]
             self.deferred_bodies[fnode] = cached
         return cached
 
@@ -1006,17 +1006,3 @@ class CallsMixin:
     def container_add_all(self, obj: Obj, value: Value) -> None:
         shape = self.shape(obj) or Shape(summary=UNKNOWN)
         self.state.set(("e", obj), Shape(summary=shape.everything() | value))
-
-
-def has_own_yield(function) -> bool:
-    """A `yield` in the function itself (not in functions or classes nested in it)."""
-    body = function.body if isinstance(function.body, list) else [function.body]
-    stack = list(body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.Yield, ast.YieldFrom)):
-            return True
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            continue
-        stack.extend(ast.iter_child_nodes(node))
-    return False

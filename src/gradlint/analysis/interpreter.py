@@ -145,35 +145,16 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         return Frame(("f", id(node), context), closure, local_names, globals_)
 
     def scope_names(self, node) -> Tuple[frozenset, frozenset]:
+        facts = self.scope_facts(node)
+        return facts[0], facts[1]
+
+    def scope_facts(self, node) -> Tuple[frozenset, frozenset, bool]:
+        """(local names, names declared global/nonlocal, has a yield of its own), one walk each."""
         cached = self._scope_cache.get(id(node))
-        if cached is not None and cached[0] is node:
-            return cached[1], cached[2]
-        assigned, declared_global = set(self.parameter_names(node)), set()
-        stack = list(node.body) if isinstance(node.body, list) else [node.body]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, (ast.Global, ast.Nonlocal)):
-                declared_global.update(item.names)
-                continue
-            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                assigned.add(item.name)
-                stack.extend(item.decorator_list)
-                continue
-            if isinstance(item, ast.Lambda):
-                continue
-            if isinstance(item, ast.Name) and isinstance(item.ctx, (ast.Store, ast.Del)):
-                assigned.add(item.id)
-            elif isinstance(item, (ast.Import, ast.ImportFrom)):
-                for alias in item.names:
-                    assigned.add((alias.asname or alias.name).split(".")[0])
-            elif isinstance(item, ast.ExceptHandler) and item.name:
-                assigned.add(item.name)
-            if isinstance(item, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-                continue  # comprehension targets are their own scope
-            stack.extend(ast.iter_child_nodes(item))
-        local_names = frozenset(assigned - declared_global)
-        self._scope_cache[id(node)] = (node, local_names, frozenset(declared_global))
-        return local_names, frozenset(declared_global)
+        if cached is None or cached[0] is not node:
+            cached = (node,) + scan_scope(node, self.parameter_names(node))
+            self._scope_cache[id(node)] = cached
+        return cached[1], cached[2], cached[3]
 
     @staticmethod
     def parameter_names(node) -> List[str]:
@@ -350,3 +331,45 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
 
 def analyse(tree: ast.Module, source: SourceText) -> Facts:
     return Interpreter(tree, source).run()
+
+
+_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def scan_scope(function, parameters) -> Tuple[frozenset, frozenset, bool]:
+    """Walk a function body once (not nested scopes): assigned names, global names, own yields."""
+    assigned, declared_global = set(parameters), set()
+    has_yield = False
+    stack = list(function.body) if isinstance(function.body, list) else [function.body]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is ast.Name:
+            if type(item.ctx) is not ast.Load:
+                assigned.add(item.id)
+            continue
+        if kind is ast.Global or kind is ast.Nonlocal:
+            declared_global.update(item.names)
+            continue
+        if isinstance(item, _NESTED_SCOPES):
+            assigned.add(item.name)
+            stack.extend(item.decorator_list)
+            continue
+        if kind is ast.Lambda or isinstance(item, _COMPREHENSIONS):
+            continue  # their own scopes (comprehension targets too)
+        if kind is ast.Yield or kind is ast.YieldFrom:
+            has_yield = True
+        elif kind is ast.Import or kind is ast.ImportFrom:
+            for alias in item.names:
+                assigned.add((alias.asname or alias.name).split(".")[0])
+            continue
+        elif kind is ast.ExceptHandler and item.name:
+            assigned.add(item.name)
+        for field in item._fields:
+            value = getattr(item, field, None)
+            if type(value) is list:
+                stack.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
+                stack.append(value)
+    return frozenset(assigned - declared_global), frozenset(declared_global), has_yield
