@@ -12,7 +12,7 @@ from .values import join_values
 
 _MISSING = object()
 _ABSENT = object()  # memo entry: no layer below has the key
-MEMO_AFTER_HOPS = 3
+MEMO_AFTER_HOPS = 4
 
 
 class State:
@@ -33,6 +33,7 @@ class State:
 
     def get(self, key, default=None):
         layer, hops = self, 0
+        checkpoints = None  # layers at hops 4, 8, 16...: they remember the answer for their subtree
         value = _MISSING
         while layer is not None:
             value = layer.local.get(key, _MISSING)
@@ -42,10 +43,16 @@ class State:
                 break
             layer = layer.parent
             hops += 1
-        if hops > MEMO_AFTER_HOPS:
-            if self.memo is None:
-                self.memo = {}
-            self.memo[key] = _ABSENT if value is _MISSING else value
+            if hops & (hops - 1) == 0 and hops >= MEMO_AFTER_HOPS and layer is not None:
+                if checkpoints is None:
+                    checkpoints = [self]
+                checkpoints.append(layer)
+        if checkpoints:
+            remembered = _ABSENT if value is _MISSING else value
+            for checkpoint in checkpoints[:-1] if value is not _MISSING else checkpoints:
+                if checkpoint.memo is None:
+                    checkpoint.memo = {}
+                checkpoint.memo[key] = remembered
         if value is _MISSING or value is _ABSENT:
             return default
         return value
