@@ -10,11 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
+from cli_helpers import cli as run_cli
 import gradlint.fixes.apply
 import gradlint.linter
-from gradlint.cli import main
 
 BUG = b"""import torch
 x = torch.randn(3, requires_grad=True)
@@ -26,12 +25,7 @@ GOOD = b"x = 1\n"
 
 
 def cli(*args, cwd: Path):
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, ["--no-cache", *map(str, args)], catch_exceptions=False)
-    finally:
-        os.chdir(old)
+    return run_cli("--no-cache", *args, cwd=cwd)
 
 
 def lines_about(result, name: str):
@@ -64,14 +58,20 @@ def test_syntax_error_column_points_at_the_bad_token(tmp_path):
     assert line.startswith("broken.py:2:5: GL900 SyntaxError")
 
 
-def test_non_utf8_bytes(tmp_path):
-    line = one_error(tmp_path, "latin.py", b'x = "caf\xe9"\n', "GL901")
-    assert "cannot decode" in line
-
-
-def test_nul_bytes(tmp_path):
-    line = one_error(tmp_path, "nul.py", b"x = 1\n\x00y = 2\n", "GL900")
-    assert "null bytes" in line
+@pytest.mark.parametrize("name, data, code, phrase", [
+    pytest.param("latin.py", b'x = "caf\xe9"\n', "GL901", "cannot decode", id="non_utf8_bytes"),
+    pytest.param("nul.py", b"x = 1\n\x00y = 2\n", "GL900", "null bytes", id="nul_bytes"),
+    # parses, but is too deep to walk recursively: GL903, no RecursionError traceback
+    pytest.param("deep.py", b"x = " + b"-" * 1000 + b"1\n", "GL903", "too deeply nested",
+                 id="expression_nested_1000_deep_operators"),
+    pytest.param("long.py", b"x = 1" + b" + 1" * 100000 + b"\n", "GL903", "too deeply nested",
+                 id="long_flat_expression"),
+    pytest.param("nb.ipynb", b"{not json", "GL904", "invalid JSON", id="notebook_with_invalid_json"),
+    pytest.param("nb.ipynb", b'{"metadata": {}, "nbformat": 4}', "GL904", "cells", id="notebook_without_cells"),
+])
+def test_bad_file_is_one_line_saying_why(tmp_path, name, data, code, phrase):
+    line = one_error(tmp_path, name, data, code)
+    assert phrase in line
 
 
 def test_expression_nested_1000_deep_parentheses(tmp_path):
@@ -79,51 +79,42 @@ def test_expression_nested_1000_deep_parentheses(tmp_path):
     one_error(tmp_path, "deep.py", b"x = " + b"(" * 1000 + b"1" + b")" * 1000 + b"\n", "GL900")
 
 
-def test_expression_nested_1000_deep_operators(tmp_path):
-    # parses, but is too deep to walk recursively: GL903, no RecursionError traceback
-    line = one_error(tmp_path, "deep.py", b"x = " + b"-" * 1000 + b"1\n", "GL903")
-    assert "too deeply nested" in line
-
-
-def test_long_flat_expression(tmp_path):
-    line = one_error(tmp_path, "long.py", b"x = 1" + b" + 1" * 100000 + b"\n", "GL903")
-    assert "too deeply nested" in line
-
-
-def test_broken_symlink(tmp_path):
-    (tmp_path / "broken.py").symlink_to(tmp_path / "nowhere.py")
+def unreadable_next_to_good(tmp_path, name: str) -> str:
+    """Lint `name` (in place, and unreadable) next to a good file: exactly one GL902 line about it, exit 1."""
     (tmp_path / "good.py").write_bytes(BUG)
-    result = cli("broken.py", "good.py", cwd=tmp_path)
-    about = lines_about(result, "broken.py")
-    assert len(about) == 1 and "GL902" in about[0] and "No such file" in about[0]
+    result = cli(name, "good.py", cwd=tmp_path)
+    about = lines_about(result, name)
+    assert len(about) == 1 and "GL902" in about[0]
     assert result.exit_code == 1
+    return about[0]
 
 
-def test_broken_symlink_found_in_a_directory_is_reported(tmp_path):
+@pytest.mark.parametrize("name, target, reason", [("broken.py", "nowhere.py", "No such file"),
+                                                  ("loop.py", "loop.py", "symbolic links")],
+                         ids=["broken_symlink", "symlink_loop"])
+def test_bad_symlink_named_on_the_command_line(tmp_path, name, target, reason):
+    (tmp_path / name).symlink_to(tmp_path / target)
+    assert reason in unreadable_next_to_good(tmp_path, name)
+
+
+def lint_package_with_link(tmp_path, link: str, target: str):
+    """Lint pkg/, which holds good.py and a symbolic link pkg/<link> to tmp_path/<target>: no traceback."""
     (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "broken.py").symlink_to(tmp_path / "nowhere.py")
+    (tmp_path / "pkg" / link).symlink_to(tmp_path / target)
     (tmp_path / "pkg" / "good.py").write_bytes(BUG)
     result = cli("pkg", cwd=tmp_path)
     assert "Traceback" not in result.stdout + result.stderr
+    return result
+
+
+def test_broken_symlink_found_in_a_directory_is_reported(tmp_path):
+    result = lint_package_with_link(tmp_path, "broken.py", "nowhere.py")
     assert lines_about(result, "good.py")
     assert len(lines_about(result, "broken.py")) <= 1
 
 
-def test_symlink_loop(tmp_path):
-    (tmp_path / "loop.py").symlink_to(tmp_path / "loop.py")
-    (tmp_path / "good.py").write_bytes(BUG)
-    result = cli("loop.py", "good.py", cwd=tmp_path)
-    about = lines_about(result, "loop.py")
-    assert len(about) == 1 and "GL902" in about[0] and "symbolic links" in about[0]
-    assert result.exit_code == 1
-
-
 def test_directory_symlink_loop_is_not_followed_forever(tmp_path):
-    (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "again").symlink_to(tmp_path / "pkg")
-    (tmp_path / "pkg" / "good.py").write_bytes(BUG)
-    result = cli("pkg", cwd=tmp_path)
-    assert "Traceback" not in result.stdout + result.stderr
+    result = lint_package_with_link(tmp_path, "again", "pkg")
     assert result.exit_code == 1
 
 
@@ -133,11 +124,7 @@ def test_unreadable_file(tmp_path):
     path.write_bytes(GOOD)
     path.chmod(0)
     try:
-        (tmp_path / "good.py").write_bytes(BUG)
-        result = cli("secret.py", "good.py", cwd=tmp_path)
-        about = lines_about(result, "secret.py")
-        assert len(about) == 1 and "GL902" in about[0] and "Permission denied" in about[0]
-        assert result.exit_code == 1
+        assert "Permission denied" in unreadable_next_to_good(tmp_path, "secret.py")
     finally:
         path.chmod(0o644)
 
@@ -152,21 +139,7 @@ def test_unreadable_file_simulated(tmp_path, monkeypatch):
             raise PermissionError(errno.EACCES, "Permission denied", str(file))
         return real_open(file, *args, **kwargs)
     monkeypatch.setattr("builtins.open", guarded)
-    (tmp_path / "good.py").write_bytes(BUG)
-    result = cli("secret.py", "good.py", cwd=tmp_path)
-    about = lines_about(result, "secret.py")
-    assert len(about) == 1 and "GL902" in about[0] and "Permission denied" in about[0]
-    assert result.exit_code == 1
-
-
-def test_notebook_with_invalid_json(tmp_path):
-    line = one_error(tmp_path, "nb.ipynb", b"{not json", "GL904")
-    assert "invalid JSON" in line
-
-
-def test_notebook_without_cells(tmp_path):
-    line = one_error(tmp_path, "nb.ipynb", b'{"metadata": {}, "nbformat": 4}', "GL904")
-    assert "cells" in line
+    assert "Permission denied" in unreadable_next_to_good(tmp_path, "secret.py")
 
 
 def test_path_that_does_not_exist_exits_2(tmp_path):

@@ -9,20 +9,12 @@ import sys
 
 import pytest
 
+from cli_helpers import BUG, FIXED, NO_GRAD
 from fixture_marks import FIXTURES
 from gradlint import cache as cache_module
 from gradlint.cache import CACHE_DIRECTORY, Cache, diagnostic_from_json, diagnostic_to_json, project_root
 from gradlint.diagnostic import SAFE, Diagnostic, Edit, Fix, Location, Origin
 from gradlint.linter import lint_paths
-
-BUGGY = """import torch
-x = torch.tensor(2.0, requires_grad=True)
-y = x * 3
-z = y * 4
-z.backward()
-print(y.grad)
-"""
-CLEAN = "import os\nprint(os.getcwd())\n"
 
 
 @pytest.fixture
@@ -30,9 +22,9 @@ def project(tmp_path, monkeypatch):
     """A project with a pyproject.toml, a buggy file, a fixed one and one without .grad."""
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
     (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "buggy.py").write_text(BUGGY)
-    (tmp_path / "pkg" / "ok.py").write_text(BUGGY.replace("y = x * 3\n", "y = x * 3\ny.retain_grad()\n"))
-    (tmp_path / "pkg" / "plain.py").write_text(CLEAN)
+    (tmp_path / "pkg" / "buggy.py").write_text(BUG)
+    (tmp_path / "pkg" / "ok.py").write_text(FIXED)
+    (tmp_path / "pkg" / "plain.py").write_text(NO_GRAD)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -67,7 +59,7 @@ def test_a_rerun_over_an_unchanged_tree_parses_nothing(project, parses):
 
 def test_a_changed_file_is_linted_again(project, parses):
     lint_paths(["pkg"], jobs=1)
-    (project / "pkg" / "ok.py").write_text(BUGGY)
+    (project / "pkg" / "ok.py").write_text(BUG)
     parses.clear()
     found = lint_paths(["pkg"], jobs=1)
     assert {d.filename for d in found} == {os.path.join("pkg", "buggy.py"), os.path.join("pkg", "ok.py")}
@@ -156,7 +148,7 @@ def test_without_a_pyproject_the_working_directory_is_the_root(tmp_path, monkeyp
     # no pyproject.toml here or above tmp_path (pytest's temporary directories have none)
     if project_root() != str(tmp_path / "a"):
         pytest.skip("a pyproject.toml above the temporary directory")
-    (tmp_path / "a" / "buggy.py").write_text(BUGGY)
+    (tmp_path / "a" / "buggy.py").write_text(BUG)
     lint_paths(["buggy.py"], jobs=1)
     assert (tmp_path / "a" / CACHE_DIRECTORY / "CACHEDIR.TAG").is_file()
 
@@ -208,7 +200,7 @@ def test_an_interrupted_write_leaves_no_entry(tmp_path, monkeypatch):
 def test_the_same_content_at_another_path_is_another_entry(project, parses):
     lint_paths(["pkg"], jobs=1)
     (project / "other").mkdir()
-    (project / "other" / "buggy.py").write_text(BUGGY)
+    (project / "other" / "buggy.py").write_text(BUG)
     parses.clear()
     found = lint_paths(["other"], jobs=1)
     assert [d.filename for d in found] == [os.path.join("other", "buggy.py")]

@@ -4,43 +4,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
+from cli_helpers import BUG, cli, write
 from gradlint import __version__
-from gradlint.cli import main
 
-BUG = """import torch
-x = torch.tensor(2.0, requires_grad=True)
-y = x * 3
-z = y * 4
-z.backward()
-print(y.grad)
-"""
 CLEAN = """import torch
 x = torch.tensor(2.0, requires_grad=True)
 (x * 3).backward()
 print(x.grad)
 """
-
-
-def cli(*args, cwd: Path, input=None, env=None):
-    runner = CliRunner()
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return runner.invoke(main, [str(a) for a in args], input=input, env=env, catch_exceptions=False)
-    finally:
-        os.chdir(old)
-
-
-def write(root: Path, name: str, text: str) -> Path:
-    path = root / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_clean_file_passes(tmp_path):

@@ -2,32 +2,10 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
-from click.testing import CliRunner
-
-from gradlint.cli import main
-
-BUG = """import torch
-x = torch.tensor(2.0, requires_grad=True)
-y = x * 3
-z = y * 4
-z.backward()
-print(y.grad)
-"""
-FIXED = BUG.replace("y = x * 3\n", "y = x * 3\ny.retain_grad()\n")
-
-
-def cli(*args, cwd: Path, input=None):
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
-    finally:
-        os.chdir(old)
+from cli_helpers import BUG, FIXED, cli
 
 
 def test_stdin_is_linted_as_the_named_file(tmp_path):

@@ -3,38 +3,10 @@ overrides, exclude / extend-exclude / per-file-ignores / unsafe-fixes, .gitignor
 and clear errors for invalid configuration."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-from click.testing import CliRunner
 
-from gradlint.cli import main
+from cli_helpers import BUG, cli, write
 from gradlint.config import Selection, resolve_selection
-
-BUG = """import torch
-x = torch.tensor(2.0, requires_grad=True)
-y = x * 3
-z = y * 4
-z.backward()
-print(y.grad)
-"""
-
-
-def cli(*args, cwd: Path, input=None):
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
-    finally:
-        os.chdir(old)
-
-
-def write(root: Path, name: str, text: str) -> Path:
-    path = root / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def findings(result):

@@ -4,33 +4,13 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
+from cli_helpers import BUG, FIXED, cli
 import gradlint.linter
-from gradlint.cli import main
 from gradlint.diagnostic import Diagnostic, Edit, Fix, Location
 from gradlint.fixes.apply import (ChangedOnDisk, EditError, apply_edits, apply_fixes, write_atomic)
-
-BUG = """import torch
-x = torch.tensor(2.0, requires_grad=True)
-y = x * 3
-z = y * 4
-z.backward()
-print(y.grad)
-"""
-FIXED = BUG.replace("y = x * 3\n", "y = x * 3\ny.retain_grad()\n")
-
-
-def cli(*args, cwd: Path, input=None):
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
-    finally:
-        os.chdir(old)
 
 
 def L(line, column):
@@ -163,6 +143,11 @@ def _fake_lint(monkeypatch, make):
     monkeypatch.setattr(gradlint.linter, "lint_source", fake)
 
 
+def _until(source, marker, code, message, line, fix):
+    """A finding in a.py at `line` with `fix`, as long as `marker` (what the fix writes) is not in `source`."""
+    return [] if marker in source else [Diagnostic(code, message, "a.py", L(line, 1), L(line, 2), fix=fix)]
+
+
 def test_a_fix_that_breaks_the_syntax_leaves_the_file_unchanged(tmp_path, monkeypatch):
     broken = _fix(insert(1, 1, "def (:\n"))
     _fake_lint(monkeypatch, lambda source: [Diagnostic("GL001", "m", "a.py", L(1, 1), L(1, 2), fix=broken)])
@@ -178,13 +163,8 @@ def test_a_fix_that_breaks_the_syntax_leaves_the_file_unchanged(tmp_path, monkey
 def test_fix_loop_relints_until_stable(tmp_path, monkeypatch):
     # each round fixes one of two overlapping findings; the second round fixes the other
     def make(source):
-        found = []
-        if "A" not in source:
-            found.append(Diagnostic("GL001", "a", "a.py", L(1, 1), L(1, 2), fix=_fix(insert(1, 2, "A"))))
-        if "B" not in source:
-            found.append(Diagnostic("GL003", "b", "a.py", L(1, 1), L(1, 2),
-                                    fix=_fix(Edit(L(1, 1), L(1, 2), "xB"))))
-        return found
+        return (_until(source, "A", "GL001", "a", 1, _fix(insert(1, 2, "A")))
+                + _until(source, "B", "GL003", "b", 1, _fix(Edit(L(1, 1), L(1, 2), "xB"))))
     _fake_lint(monkeypatch, make)
     (tmp_path / "a.py").write_text("x\n")
     result = cli("--fix", "a.py", cwd=tmp_path)
@@ -194,14 +174,10 @@ def test_fix_loop_relints_until_stable(tmp_path, monkeypatch):
 
 
 def _safe_and_unsafe(source):
-    found = []
-    if "safe_done" not in source:
-        found.append(Diagnostic("GL001", "safe one", "a.py", L(2, 1), L(2, 2), fix=_fix(insert(1, 1, "safe_done = 1\n"))))
-    if "unsafe_done" not in source:
-        found.append(Diagnostic("GL003", "unsafe one", "a.py", L(3, 1), L(3, 2),
-                                fix=_fix(insert(2, 1, "unsafe_done = 1\n"), applicability="unsafe")))
-    found.append(Diagnostic("GL004", "no fix", "a.py", L(4, 1), L(4, 2)))
-    return found
+    return (_until(source, "safe_done", "GL001", "safe one", 2, _fix(insert(1, 1, "safe_done = 1\n")))
+            + _until(source, "unsafe_done", "GL003", "unsafe one", 3,
+                     _fix(insert(2, 1, "unsafe_done = 1\n"), applicability="unsafe"))
+            + [Diagnostic("GL004", "no fix", "a.py", L(4, 1), L(4, 2))])
 
 
 def test_summary_counts_fixable_and_hidden_unsafe_fixes(tmp_path, monkeypatch):

@@ -1,31 +1,10 @@
 """Suppressions: `# noqa: GL001`, bare `# noqa`, file-level `# gradlint: noqa`, in lint and fix mode."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-from click.testing import CliRunner
 
-from gradlint.cli import main
+from cli_helpers import BUG, cli
 from gradlint.noqa import parse
-
-BUG = """import torch
-x = torch.tensor(2.0, requires_grad=True)
-y = x * 3
-z = y * 4
-z.backward()
-print(y.grad)
-"""
-
-
-def cli(*args, cwd: Path):
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-    finally:
-        os.chdir(old)
 
 
 def lint(tmp_path, text, *args):

@@ -3,26 +3,15 @@ the layout kept, malformed notebooks. Notebooks are written with nbformat, as Ju
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from gradlint.cli import main
+from cli_helpers import cli
 from gradlint.notebook import neutralise
 
 nbformat = pytest.importorskip("nbformat")
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output  # noqa: E402
-
-
-def cli(*args, cwd: Path, input=None):
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
-    finally:
-        os.chdir(old)
 
 
 def write_notebook(path: Path, cells) -> bytes:

@@ -3,36 +3,20 @@ the SARIF 2.1.0 schema), junit; --statistics; colour rules; --output-file."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 from click.testing import CliRunner
 
+from cli_helpers import BUG, cli
 from gradlint.cli import main
 
 DATA = Path(__file__).parent / "data"
-BUG = """import torch
-x = torch.tensor(2.0, requires_grad=True)
-y = x * 3
-z = y * 4
-z.backward()
-print(y.grad)
-"""
 OPTIM = """import torch
 w = torch.randn(3, requires_grad=True) * 0.01
 opt = torch.optim.SGD([w], lr=0.1)
 """
-
-
-def cli(*args, cwd: Path, env=None):
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
-    finally:
-        os.chdir(old)
 
 
 @pytest.fixture

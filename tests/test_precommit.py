@@ -14,27 +14,15 @@ from pathlib import Path
 
 import pytest
 
+import cli_helpers
+
 pytest.importorskip("pre_commit", reason="pre-commit is not installed (pip install pre-commit)")
 
 ROOT = Path(__file__).resolve().parent.parent
-BUGGY = """import torch
-
-x = torch.tensor(2.0, requires_grad=True)
-y = x * 3
-z = y * 4
-z.backward()
-print(y.grad)
-"""
-FIXED = """import torch
-
-x = torch.tensor(2.0, requires_grad=True)
-y = x * 3
-y.retain_grad()
-z = y * 4
-z.backward()
-print(y.grad)
-"""
-CLEAN = "import os\nprint(os.getcwd())\n"
+# the shared program as a formatter leaves it, a blank line after the import: the finding is at 7:9
+BUGGY = cli_helpers.BUG.replace("import torch\n", "import torch\n\n", 1)
+FIXED = cli_helpers.FIXED.replace("import torch\n", "import torch\n\n", 1)
+CLEAN = cli_helpers.NO_GRAD
 
 
 def git(*args, cwd):

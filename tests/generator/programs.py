@@ -20,6 +20,7 @@ KNOWN_LIMITS) are not generated.
 from __future__ import annotations
 
 import copy
+import functools
 import random
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
@@ -107,6 +108,47 @@ HELPERS = {
     "show": (["def show(t):", "    print(t.grad)"], 1),
 }
 
+# factory(): the calls it makes, by the first eight values of its roll; {kw} is ", requires_grad=True" or ""
+FACTORIES = [
+    ("torch.tensor([1.0, 2.0, 3.0]{kw})", (3,), F32),
+    ("torch.ones(3{kw})", (3,), F32),
+    ("torch.zeros(2, 3{kw})", (2, 3), F32),
+    ("torch.full((3,), 2.0{kw})", (3,), F32),
+    ("torch.randn(3, dtype=torch.float64{kw})", (3,), F64),
+    ("torch.rand(1, 3{kw})", (1, 3), F32),
+    ("torch.linspace(0.0, 1.0, 3{kw})", (3,), F32),
+    ("torch.arange(3.0{kw})", (3,), F32),
+]
+
+
+def _binary(name: str, src: str, other: str) -> Callable[[State], None]:
+    """The effect of `name = <src> <op> <other>`: the shapes broadcast (Invalid where they do not), the
+    dtypes promote."""
+    def effect(st: State) -> None:
+        a, b = st.get(src), st.get(other)
+        shape = broadcast(a.shape, b.shape)
+        if shape is None:
+            raise Invalid("shapes")
+        st.vars[name] = st.result([a, b], shape, promote(a, b))
+    return effect
+
+
+def _on_a_tensor(pred=lambda t: True, binds=False):
+    """For a statement builder on one existing tensor: picks `src` among the tensors that satisfy `pred`
+    and, when the statement `binds` a name, then the `name` (in that order, so that a seed gives the same
+    program), and calls build(self, state, src[, name]); the method returns None while there is no such
+    tensor."""
+    def decorate(build):
+        @functools.wraps(build)
+        def method(self, state: State) -> Optional[Stmt]:
+            names = self.tensors(state, pred)
+            if not names:
+                return None
+            src = self.pick(names)
+            return build(self, state, src, self.target(state)) if binds else build(self, state, src)
+        return method
+    return decorate
+
 
 class Generator:
     TENSOR_NAMES = ["a", "b", "c", "w", "x", "y", "z", "h"]
@@ -138,37 +180,19 @@ class Generator:
     def factory(self, state: State) -> Stmt:
         name = self.target(state)
         rg = self.chance(0.6)
-        shape = (3,)
-        dtype = F32
         kw = ", requires_grad=True" if rg else ""
         choice = self.rng.randrange(10)
         like = None
-        if choice == 0:
-            expr = f"torch.tensor([1.0, 2.0, 3.0]{kw})"
-        elif choice == 1:
-            expr = f"torch.ones(3{kw})"
-        elif choice == 2:
-            expr = f"torch.zeros(2, 3{kw})"
-            shape = (2, 3)
-        elif choice == 3:
-            expr = f"torch.full((3,), 2.0{kw})"
-        elif choice == 4:
-            expr = f"torch.randn(3, dtype=torch.float64{kw})"
-            dtype = F64
-        elif choice == 5:
-            expr = f"torch.rand(1, 3{kw})"
-            shape = (1, 3)
-        elif choice == 6:
-            expr = f"torch.linspace(0.0, 1.0, 3{kw})"
-        elif choice == 7:
-            expr = f"torch.arange(3.0{kw})"
+        if choice < len(FACTORIES):
+            call, shape, dtype = FACTORIES[choice]
+            expr = call.format(kw=kw)
         elif choice == 8 and state.vars:
             src = like = self.pick(self.tensors(state))
             t = state.vars[src]
             expr = f"torch.randn_like({src}{kw})" if rg else f"torch.zeros_like({src})"
             shape, dtype = t.shape, t.dtype
         else:
-            expr = f"torch.randn(3{kw})"
+            expr, shape, dtype = f"torch.randn(3{kw})", (3,), F32
         scaled = self.chance(0.15)
         if scaled:
             expr += " * 0.01"
@@ -180,27 +204,16 @@ class Generator:
             st.vars[name] = st.result([leaf], shape, dtype) if scaled else leaf
         return Stmt([f"{name} = {expr}"], effect)
 
-    def arith(self, state: State) -> Optional[Stmt]:
-        names = self.tensors(state)
-        if not names:
-            return None
-        src = self.pick(names)
+    @_on_a_tensor(binds=True)
+    def arith(self, state: State, src: str, name: str) -> Stmt:
         t = state.vars[src]
-        name = self.target(state)
         kind = self.rng.randrange(8)
         if kind < 3:
-            compatible = [n for n in names if broadcast(t.shape, state.vars[n].shape) is not None]
+            compatible = [n for n in self.tensors(state) if broadcast(t.shape, state.vars[n].shape) is not None]
             other = self.pick(compatible)
             op = self.pick(["+", "*", "-"])
             expr = f"{src} {op} {other}"
-
-            def effect(st, name=name, src=src, other=other):
-                a, b = st.get(src), st.get(other)
-                shape = broadcast(a.shape, b.shape)
-                if shape is None:
-                    raise Invalid("shapes")
-                st.vars[name] = st.result([a, b], shape, promote(a, b))
-            return Stmt([f"{name} = {expr}"], effect)
+            return Stmt([f"{name} = {expr}"], _binary(name, src, other))
         expr = self.pick([f"{src} * 2", f"{src} + 1", f"{src} ** 2", f"-{src}", f"{src}.exp()",
                           f"torch.relu({src})", f"{src}.abs()", f"{src} / 3", f"torch.sin({src})"])
 
@@ -209,11 +222,8 @@ class Generator:
             st.vars[name] = st.result([a], a.shape, a.dtype)
         return Stmt([f"{name} = {expr}"], effect)
 
-    def reduce(self, state: State) -> Optional[Stmt]:
-        names = self.tensors(state)
-        if not names:
-            return None
-        src, name = self.pick(names), self.target(state)
+    @_on_a_tensor(binds=True)
+    def reduce(self, state: State, src: str, name: str) -> Stmt:
         expr = f"{src}.{self.pick(['sum', 'mean'])}()"
 
         def effect(st, name=name, src=src):
@@ -221,11 +231,8 @@ class Generator:
             st.vars[name] = st.result([a], (), a.dtype)
         return Stmt([f"{name} = {expr}"], effect)
 
-    def view(self, state: State) -> Optional[Stmt]:
-        names = self.tensors(state)
-        if not names:
-            return None
-        src, name = self.pick(names), self.target(state)
+    @_on_a_tensor(binds=True)
+    def view(self, state: State, src: str, name: str) -> Stmt:
         t = state.vars[src]
         options = [(f"{src}[...]", lambda s: s),
                    (f"{src}.view(-1)", lambda s: (_numel(s),)),
@@ -252,11 +259,8 @@ class Generator:
             st.vars[name] = out
         return Stmt([f"{name} = {expr}"], effect)
 
-    def move(self, state: State) -> Optional[Stmt]:
-        names = self.tensors(state)
-        if not names:
-            return None
-        src, name = self.pick(names), self.target(state)
+    @_on_a_tensor(binds=True)
+    def move(self, state: State, src: str, name: str) -> Stmt:
         t = state.vars[src]
         options = [(".double()", F64), (".to(torch.float64)", F64), ('.to("cpu")', None), (".cpu()", None)]
         if t.dtype == F32:
@@ -273,11 +277,8 @@ class Generator:
                 st.vars[name] = st.result([a], a.shape, dtype)
         return Stmt([f"{name} = {src}{suffix}"], effect)
 
-    def detach(self, state: State) -> Optional[Stmt]:
-        names = self.tensors(state)
-        if not names:
-            return None
-        src, name = self.pick(names), self.target(state)
+    @_on_a_tensor(binds=True)
+    def detach(self, state: State, src: str, name: str) -> Stmt:
         then_rg = self.chance(0.3)
         expr = f"{src}.detach()" + (".requires_grad_()" if then_rg else "")
 
@@ -286,11 +287,8 @@ class Generator:
             st.vars[name] = Tensor(then_rg, True, a.shape, a.dtype)
         return Stmt([f"{name} = {expr}"], effect)
 
-    def requires_grad_(self, state: State) -> Optional[Stmt]:
-        names = self.tensors(state)
-        if not names:
-            return None
-        src = self.pick(names)
+    @_on_a_tensor()
+    def requires_grad_(self, state: State, src: str) -> Stmt:
 
         def effect(st, src=src):
             a = st.get(src)
@@ -298,11 +296,8 @@ class Generator:
                 a.rg = True  # a non-leaf already requires grad: a no-op
         return Stmt([f"{src}.requires_grad_()"], effect)
 
-    def retain_grad(self, state: State) -> Optional[Stmt]:
-        names = self.tensors(state, lambda t: t.rg)
-        if not names:
-            return None
-        src = self.pick(names)
+    @_on_a_tensor(lambda t: t.rg)
+    def retain_grad(self, state: State, src: str) -> Stmt:
 
         def effect(st, src=src):
             if not st.get(src).rg:
@@ -406,14 +401,7 @@ class Generator:
         if helper == "combine":
             t = state.vars[src]
             other = self.pick([n for n in names if broadcast(t.shape, state.vars[n].shape) is not None])
-
-            def effect(st, name=name, src=src, other=other):
-                a, b = st.get(src), st.get(other)
-                shape = broadcast(a.shape, b.shape)
-                if shape is None:
-                    raise Invalid("shapes")
-                st.vars[name] = st.result([a, b], shape, promote(a, b))
-            return Stmt([f"{name} = combine({src}, {other})"], effect)
+            return Stmt([f"{name} = combine({src}, {other})"], _binary(name, src, other))
 
         def effect(st, name=name, src=src, helper=helper):
             a = st.get(src)
