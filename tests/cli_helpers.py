@@ -5,9 +5,20 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from click.testing import CliRunner
+import inspect
+
+from click.testing import CliRunner as _ClickRunner
 
 from gradlint.cli import main
+
+
+def CliRunner(**options) -> _ClickRunner:
+    """click's test runner with stdout and stderr apart (click 8.1, the last for Python 3.9, mixes
+    them unless told not to; 8.2 always keeps them apart and has no such option)."""
+    if "mix_stderr" in inspect.signature(_ClickRunner.__init__).parameters:
+        options.setdefault("mix_stderr", False)
+    return _ClickRunner(**options)
+
 
 # GL001 at 6:9: `y.grad` of a non-leaf without retain_grad()
 BUG = """import torch

@@ -7,8 +7,8 @@ import os
 import re
 from pathlib import Path
 
-from click.testing import CliRunner
 
+from cli_helpers import CliRunner
 from gradlint.cli import main
 
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -5,8 +5,8 @@ import json
 import re
 from pathlib import Path
 
-from click.testing import CliRunner
 
+from cli_helpers import CliRunner
 from gradlint.cli import main
 from gradlint.rules import RULES
 

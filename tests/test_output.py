@@ -7,9 +7,8 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from click.testing import CliRunner
 
-from cli_helpers import BUG, cli
+from cli_helpers import CliRunner, BUG, cli
 from gradlint.cli import main
 
 DATA = Path(__file__).parent / "data"
