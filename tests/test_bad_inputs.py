@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from cli_helpers import cli as run_cli
+import gradlint.atomic
 import gradlint.fixes.apply
 import gradlint.linter
 
@@ -272,9 +273,9 @@ def test_failed_write_keeps_the_original_and_is_reported(tmp_path, monkeypatch, 
     def fail(*args, **kwargs):
         raise failure
     if where == "os.replace":
-        monkeypatch.setattr(gradlint.fixes.apply.os, "replace", fail)
+        monkeypatch.setattr(gradlint.atomic.os, "replace", fail)
     elif where == "mkstemp":
-        monkeypatch.setattr(gradlint.fixes.apply.tempfile, "mkstemp", fail)
+        monkeypatch.setattr(gradlint.atomic.tempfile, "mkstemp", fail)
     else:
         real_fdopen = os.fdopen
 
@@ -293,7 +294,7 @@ def test_failed_write_keeps_the_original_and_is_reported(tmp_path, monkeypatch, 
 
             def __getattr__(self, name):
                 return getattr(self.handle, name)
-        monkeypatch.setattr(gradlint.fixes.apply.os, "fdopen", lambda fd, *a, **k: FullDisk(real_fdopen(fd, *a, **k)))
+        monkeypatch.setattr(gradlint.atomic.os, "fdopen", lambda fd, *a, **k: FullDisk(real_fdopen(fd, *a, **k)))
     result = cli("--fix", "--unsafe-fixes", "bug.py", cwd=tmp_path)
     assert path.read_bytes() == BUG
     assert "No space left on device" in result.stderr
@@ -305,7 +306,7 @@ def test_failed_write_keeps_the_original_and_is_reported(tmp_path, monkeypatch, 
 def test_failed_write_is_reported_by_fix_file(tmp_path, monkeypatch):
     path = tmp_path / "bug.py"
     path.write_bytes(BUG)
-    monkeypatch.setattr(gradlint.fixes.apply.os, "replace",
+    monkeypatch.setattr(gradlint.atomic.os, "replace",
                         lambda *a: (_ for _ in ()).throw(OSError(errno.EROFS, "Read-only file system")))
     result = gradlint.linter.fix_file(str(path), unsafe=True)
     assert not result.written and result.fixed is None

@@ -13,8 +13,7 @@ from typing import Dict, List, Optional, Tuple
 from . import torch_api as api
 from .source import shorten
 from .state import merged
-from .values import (NOTHING, UNKNOWN, Category, Leaf, Obj, Retain, Shape, T, TensorState, Value,
-                     Why, ordered)
+from .values import NOTHING, UNKNOWN, Category, Leaf, Obj, Shape, T, TensorState, Value, Why, ordered
 
 Args = List[Tuple[ast.AST, Value]]
 Kwargs = Dict[str, Tuple[ast.AST, Value]]

@@ -12,7 +12,7 @@ from ..analysis import torch_api as api
 from ..analysis.source import SourceText
 from ..analysis.values import Why
 from ..diagnostic import SAFE, Edit, Fix
-from .text import end_of, location
+from .text import end_of
 
 DTYPE_OF_METHOD = {"double": "float64", "float": "float32", "half": "float16", "bfloat16": "bfloat16"}
 
