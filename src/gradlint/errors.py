@@ -16,7 +16,3 @@ ISSUES_URL = "https://github.com/gradlint/gradlint/issues"
 def file_error(code: str, filename: str, message: str, line: int = 1, column: int = 1) -> Diagnostic:
     start = Location(max(line, 1), max(column, 1))
     return Diagnostic(code, message, filename, start, start)
-
-
-def is_file_error(diagnostic: Diagnostic) -> bool:
-    return diagnostic.code.startswith("GL9")

@@ -12,10 +12,6 @@ def location(source: SourceText, line: int, byte_column: int) -> Location:
     return Location(line, source.column(line, byte_column) + 1)
 
 
-def start_of(source: SourceText, node: ast.AST) -> Location:
-    return location(source, node.lineno, node.col_offset)
-
-
 def end_of(source: SourceText, node: ast.AST) -> Location:
     return location(source, node.end_lineno, node.end_col_offset)
 
@@ -55,10 +51,7 @@ def insert_after(source: SourceText, stmt: ast.stmt, code: str) -> Edit:
     if stands_alone(source, stmt):
         line = stmt.end_lineno
         at = Location(line, len(line_text(source, line)) + 1)
-        text = newline_of(source, line) + indentation(source, stmt.lineno) + code
-        if line == len(source.lines) and not source.lines[-1].endswith(("\n", "\r")):
-            text = newline_of(source, line) + indentation(source, stmt.lineno) + code
-        return Edit(at, at, text)
+        return Edit(at, at, newline_of(source, line) + indentation(source, stmt.lineno) + code)
     at = end_of(source, stmt)
     return Edit(at, at, f"; {code}")
 
@@ -73,12 +66,3 @@ def statement_deletion(source: SourceText, stmt: ast.stmt) -> Optional[Edit]:
     else:
         end = Location(stmt.end_lineno, len(source.lines[stmt.end_lineno - 1]) + 1)
     return Edit(start, end, "")
-
-
-def enclosing_block_has_other_statements(stmt: ast.stmt, parents: dict) -> bool:
-    parent = parents.get(stmt)
-    for field in ("body", "orelse", "finalbody"):
-        block = getattr(parent, field, None)
-        if isinstance(block, list) and stmt in block:
-            return len(block) > 1
-    return True
