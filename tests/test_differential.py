@@ -14,6 +14,7 @@ import pytest
 
 from generator.programs import generate
 from generator.runner import CATEGORIES, compare, gradlint_lines, run_sources
+from gradlint import lint_source
 
 torch = pytest.importorskip("torch")
 
@@ -77,3 +78,20 @@ def test_compare_counts_false_positives_and_misses():
     assert verdict.false_positives == {"nonleaf_reads": [4]}
     assert verdict.misses == {"nonleaf_reads": [3], "late_retain_reads": [4]}
     assert not verdict.agrees
+
+
+def test_documented_limit_reshape_under_no_grad_is_not_guessed():
+    """Under no_grad, `reshape` returns a view (which keeps requiring grad) when the strides allow
+    and a copy (which does not) otherwise; gradlint does not model strides, so what is computed from
+    it later is unknown and never reported. Torch does report this read: a known miss, which the
+    generator avoids (README, "Known limits")."""
+    program = (
+        "import torch\n"
+        "c = torch.rand(3, requires_grad=True) * 2\n"
+        "with torch.no_grad():\n"
+        "    h = c.reshape(-1)\n"
+        "a = h * 2\n"
+        "a.sum().backward()\n"
+        "print(a.grad)\n"
+    )
+    assert lint_source(program) == []

@@ -235,11 +235,13 @@ class Generator:
     def view(self, state: State, src: str, name: str) -> Stmt:
         t = state.vars[src]
         options = [(f"{src}[...]", lambda s: s),
-                   (f"{src}.view(-1)", lambda s: (_numel(s),)),
-                   (f"{src}.reshape(-1)", lambda s: (_numel(s),)),
-                   (f"{src}.unsqueeze(0)", lambda s: (1,) + s),
-                   (f"{src}.clone()", lambda s: s),
-                   (f"{src}.view_as({src})", lambda s: s)]
+                   (f"{src}.view(-1)", lambda s: (_numel(s),))]
+        if not state.no_grad:  # a documented limit: under no_grad a reshape may or may not be a view
+            options.append((f"{src}.reshape(-1)", lambda s: (_numel(s),)))
+        options += [
+                    (f"{src}.unsqueeze(0)", lambda s: (1,) + s),
+                    (f"{src}.clone()", lambda s: s),
+                    (f"{src}.view_as({src})", lambda s: s)]
         if t.shape:
             options += [(f"{src}[0]", lambda s: s[1:]), (f"{src}[:]", lambda s: s)]
         if len(t.shape) <= 2:
