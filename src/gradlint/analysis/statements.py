@@ -343,13 +343,17 @@ class StatementsMixin:
         iterable = self.eval(node.iter)
         unrolled = self.unrollable(iterable, node)
         if unrolled is not None:
-            for item in unrolled:
+            context = self.context
+            for index, item in enumerate(unrolled):
+                # Each iteration makes objects of its own: `c = y.sum()` in iteration 2 is not the
+                # tensor iteration 1 made there.
+                self.context = context + (("iteration", id(node), index),)
                 self.loops.append(([], []))
-                body = self.run_branch(self.state, lambda item=item: self.loop_body(node, item))
+                try:
+                    body = self.run_branch(self.state, lambda item=item: self.loop_body(node, item))
+                finally:
+                    self.context = context
                 continues, breaks = self.loops.pop()
-                if breaks:
-                    self.state = merged(self.state, [body] + continues)
-                    break
                 self.state = merged(self.state, [body] + continues)
             self.exec_block(node.orelse)
             return
