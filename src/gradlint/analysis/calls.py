@@ -464,11 +464,18 @@ class CallsMixin:
         return tensors
 
     def views_require_grad(self, base: Obj) -> None:
-        """Views taken earlier share the base's autograd state: they require grad now."""
-        for view in self.state.get(("views", base)) or ():
-            state = self.tensor_state(view)
-            if Leaf.PLAIN in state.leaf:
-                self.set_tensor_state(view, state.with_(leaf=(state.leaf - {Leaf.PLAIN}) | {Leaf.RG_LEAF}))
+        """Views taken earlier (and views of those) share the base's autograd state: they require
+        grad now."""
+        pending, seen = [base], {base}
+        while pending:
+            for view in self.state.get(("views", pending.pop())) or ():
+                if view in seen:
+                    continue
+                seen.add(view)
+                pending.append(view)
+                state = self.tensor_state(view)
+                if Leaf.PLAIN in state.leaf:
+                    self.set_tensor_state(view, state.with_(leaf=(state.leaf - {Leaf.PLAIN}) | {Leaf.RG_LEAF}))
 
     def in_place(self, tensors: Value, operands: List[Value], node, text: str) -> None:
         """An in-place write: a plain tensor that absorbs a requires-grad value becomes a non-leaf."""
