@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import warnings
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -29,7 +30,9 @@ def lint_source(source: str, filename: str = "<string>", select: Optional[Sequen
     if source.startswith("\ufeff"):
         source = source[1:]
     try:
-        tree = ast.parse(source, filename=filename)
+        with warnings.catch_warnings():  # CPython's SyntaxWarnings about the user's code are not ours to print
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, filename=filename)
     except SyntaxError as exc:
         return [errors.file_error(errors.SYNTAX_ERROR, filename, f"SyntaxError: {exc.msg}",
                                   exc.lineno or 1, exc.offset or 1)]
