@@ -74,7 +74,7 @@ requires grad on every path through that statement; otherwise `retain_grad()` co
             subject.replace(".", "").replace("_", "").isalnum() else "bind it to a name and call retain_grad() on it before backward()"
         if why is not None and "requires_grad=True" in why.text:
             advice += "; to keep a scaled weight a leaf, scale first: (torch.randn(...) * s).requires_grad_()"
-        elif why is not None and why.category.name == "REPARAMETRIZED":
+        elif why is not None and why.category is Category.REPARAMETRIZED:
             advice = "read .grad of the original parameters (e.g. weight_orig, parametrizations.weight.original)"
         else:
             advice += ", or read .grad of the leaf it comes from"
