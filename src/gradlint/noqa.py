@@ -8,7 +8,8 @@
 
 File errors (GL9xx) cannot be suppressed by a line's noqa; a file skipped by `# gradlint: noqa` is not
 even parsed. Only real comments count: a `# noqa` inside a string does
-not (the tokenizer finds the comments; it runs only on files that contain "noqa").
+not (the tokenizer finds the comments; it runs only on files that contain "noqa", and only once
+there is a diagnostic to filter or the file may spell `# gradlint: noqa`).
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ FILE_NOQA = re.compile(
     r"^#\s*gradlint\s*:\s*noqa(?:\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?\s*$", re.IGNORECASE)
 ALL = frozenset({"*"})
 HAS_NOQA = re.compile("noqa", re.IGNORECASE)
+# Where a file-level `# gradlint: noqa` could be (also inside strings: the tokenizer then decides).
+MAY_SKIP_FILE = re.compile(r"#\s*gradlint\s*:\s*noqa", re.IGNORECASE)
 
 
 def _codes(text: Optional[str]) -> FrozenSet[str]:
@@ -37,6 +40,7 @@ def _codes(text: Optional[str]) -> FrozenSet[str]:
 class Suppressions:
     lines: Dict[int, FrozenSet[str]] = field(default_factory=dict)  # line -> codes (ALL for bare)
     file_codes: FrozenSet[str] = frozenset()  # file-level codes; ALL: skip the file
+    complete: bool = True  # False: only known not to skip the file; line comments not read yet
 
     @property
     def skip_file(self) -> bool:
@@ -92,9 +96,18 @@ def parse(text: str) -> Suppressions:
     return found
 
 
+def file_suppressions(text: str) -> Suppressions:
+    """What must be known before analysing a file: does it skip itself (`# gradlint: noqa`)?
+    Tokenizing a file costs as much as analysing it, so files that cannot spell the file-level
+    comment are not tokenized here; their line comments are read only when there is a
+    diagnostic to filter (`filter_suppressed`)."""
+    return parse(text) if MAY_SKIP_FILE.search(text) else Suppressions(complete=False)
+
+
 def filter_suppressed(diagnostics: List, text: str, suppressions: Optional[Suppressions] = None) -> List:
     """Drop the diagnostics a noqa comment silences (positions are lines of `text`)."""
     if not diagnostics:
         return diagnostics
-    suppressions = suppressions or parse(text)
+    if suppressions is None or not suppressions.complete:
+        suppressions = parse(text)
     return [d for d in diagnostics if not suppressions.suppresses(d.code, d.start.line)]

@@ -838,6 +838,9 @@ class CallsMixin:
             result |= value
         if not self.state.dead:
             result |= self.const(None)
+        # Functions defined in the call keep the frame as their closure, and the exit states hold
+        # those functions: drop the states, or the cycle leaves them all to the cyclic collector.
+        frame.returns = []
         self.state = merged(entry, exits)
         if not self.state.dead:
             self.state.set("grad", saved_grad)

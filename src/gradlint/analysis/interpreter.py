@@ -10,10 +10,12 @@ Split in three mixins: statements (flow), expressions (values), calls (torch's A
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 from typing import Dict, List, Optional, Tuple
 
 from . import torch_api as api
+from ..prefilter import GETATTR_GRAD, GETATTR_OPTIM
 from .calls import CallsMixin
 from .expressions import ExpressionsMixin
 from .facts import Facts, GradRead, NonLeafOptimizerArgument, Span
@@ -40,7 +42,13 @@ class Frame:
         self.globals = globals_
         self.is_module = is_module
         self.returns: List[Tuple[State, Value]] = []
-        self.module = self if is_module else parent.module  # type: ignore[union-attr]
+        # The module frame has no reference to itself: a cycle would leave the whole analysis
+        # (states, objects, the tree) to the cyclic garbage collector.
+        self._module = None if is_module else parent.module  # type: ignore[union-attr]
+
+    @property
+    def module(self) -> "Frame":
+        return self if self._module is None else self._module
 
 
 class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
@@ -74,17 +82,19 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         # Forward hooks may call retain_grad() on module outputs: those registered on modules we
         # know run as the module is called; any other makes every module output escape.
         self.hook_sites = len(re.findall(r"^(?![ \t]*#).*\.\s*" + api.FORWARD_HOOK_REGISTRATION + r"\s*\(",
-                                         text, re.MULTILINE))
+                                         text, re.MULTILINE)) if api.FORWARD_HOOK_REGISTRATION in text else 0
         self.resolved_hooks = 0
         self.unresolved_hooks = "register_module_forward_hook" in text
         self.defaults_changed = any(name.split(".")[-1] in text for name in api.DEFAULT_CHANGERS)
         self.large = len(source.lines) > LARGE_FILE_LINES
-        if self.large:
-            offsets, total = [0], 0
-            for line in source.lines:
-                total += len(line)
-                offsets.append(total)
-            self.line_offsets = offsets
+        # Where finding-worthy text is (offsets of HOT_TEXT matches), to tell hot code from cold.
+        self.hot_offsets = [0] if spells_names_unusually(text) else \
+            [match.start() for match in HOT_TEXT.finditer(text)]
+        offsets, total = [0], 0
+        for line in source.lines:
+            total += len(line)
+            offsets.append(total)
+        self.line_offsets = offsets
         self.module_frame = Frame("module", None, is_module=True)
         self.frame = self.module_frame
         self.functions: List[Tuple[ast.AST, Frame]] = []
@@ -106,7 +116,7 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         while done < len(self.functions):
             node, closure = self.functions[done]
             done += 1
-            if node in self.inlined or self.budget <= 0 or (self.large and not self.hot(node)):
+            if node in self.inlined or self.budget <= 0 or not self.hot(node):
                 continue
             self.inlined.add(node)
             saved_state = self.state
@@ -121,6 +131,7 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
             try:
                 self.exec_block(node.body)
             finally:
+                frame.returns = []  # see inline(): no cycle through the closure
                 self.frame = saved_frame
                 self.state = saved_state
 
@@ -132,7 +143,8 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
     def hot(self, node) -> bool:
         start = self.line_offsets[node.lineno - 1]
         end = self.line_offsets[min(node.end_lineno, len(self.line_offsets) - 1)]
-        return HOT_TEXT.search(self.source.text, start, end) is not None
+        first = bisect.bisect_left(self.hot_offsets, start)
+        return first < len(self.hot_offsets) and self.hot_offsets[first] < end
 
     def worth_running(self, stmt) -> bool:
         if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -327,6 +339,16 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
 
     def why(self, node, text: str, **fields) -> Why:
         return Why(node.lineno, node.col_offset, text, **fields)
+
+
+def spells_names_unusually(text: str) -> bool:
+    """Could a string literal spell "grad" or "optim" in a way HOT_TEXT does not see (`"gr" "ad"`,
+    `"g\\x72ad"`, what the pre-filter allows for getattr)? Then no code in the file is cold."""
+    if "getattr" not in text:
+        return False
+    data = text.encode("utf-8", "surrogatepass")
+    return any(match.group() not in (b'"grad"', b"'grad'") for match in GETATTR_GRAD.finditer(data)) or \
+        any(b"optim" not in match.group() for match in GETATTR_OPTIM.finditer(data))
 
 
 def analyse(tree: ast.Module, source: SourceText) -> Facts:
