@@ -33,7 +33,7 @@ compatibility characters that NFKC folds to `grad` (`x.ｇrad`), and attribute n
 from __future__ import annotations
 
 import re
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, List, Optional
 
 # Every `grad` as a whole word; each is then checked backwards for the dot before it, across
 # whitespace, line continuations and (inside brackets) line breaks and comment lines:
@@ -58,8 +58,9 @@ def _dot_before_line(data: bytes, position: int) -> bool:
     return False
 
 
-def has_attribute_read(data: bytes) -> bool:
-    """Could the text hold `<expr>.grad`, in any of the spellings Python accepts?"""
+def attribute_reads(data: bytes) -> Iterator[int]:
+    """Where the text could hold `<expr>.grad`, in any of the spellings Python accepts: the offset
+    of each such `grad`."""
     normalised = None
     for match in _GRAD_WORD.finditer(data):
         i = match.start() - 1
@@ -69,15 +70,19 @@ def has_attribute_read(data: bytes) -> bool:
             continue
         before = data[i]
         if before == 0x2E:  # "."
-            return True
-        if before in b"\r\n":  # `grad` starts a line: look at the lines before it
+            yield match.start()
+        elif before in b"\r\n":  # `grad` starts a line: look at the lines before it
             if normalised is None:
                 normalised = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in data else data
             # the same `grad` in the normalised text: count the CRs removed before it
             position = i + 1 - (data.count(b"\r\n", 0, i + 1) if normalised is not data else 0)
             if _dot_before_line(normalised, position):
-                return True
-    return False
+                yield match.start()
+
+
+def has_attribute_read(data: bytes) -> bool:
+    """Could the text hold `<expr>.grad`, in any of the spellings Python accepts?"""
+    return next(attribute_reads(data), None) is not None
 
 
 # An escape in a string literal that could spell a lowercase letter a-z (\x67, \147, \u0067,
@@ -110,18 +115,52 @@ def literal_start(word: str) -> "re.Pattern[bytes]":
 
 GETATTR_GRAD = literal_start("grad")
 GETATTR_OPTIM = literal_start("optim")
-# `optim\b` then a look at the byte before: a pattern that starts with `\b` has no literal prefix
-# for the regex engine to search for, and is ten times slower on large files.
-_OPTIM_WORD_END = re.compile(rb"optim\b")
+
+
+def literal_starts(pattern: "re.Pattern[bytes]", data: bytes, first_letter: bytes) -> Iterator["re.Match[bytes]"]:
+    """The matches of a `literal_start` pattern, in no particular order. Each starts with a quote
+    followed by the word's first letter or a backslash: those two bytes are searched for (fast)
+    and the pattern tried only there, not at every quote in the file."""
+    for opener in (b'"', b"'"):
+        for second in (first_letter, b"\\"):
+            needle = opener + second
+            i = data.find(needle)
+            while i >= 0:
+                match = pattern.match(data, i)
+                if match is not None:
+                    yield match
+                i = data.find(needle, i + 1)
+
+
+def word_offsets(data: bytes, word: bytes) -> Iterator[int]:
+    """Where `word` occurs as a whole word (ASCII word characters around it do not count)."""
+    end = len(word)
+    i = data.find(word)
+    while i >= 0:
+        before, after = data[i - 1:i] if i else b"", data[i + end:i + end + 1]
+        if not (before.isalnum() or before == b"_" or after.isalnum() or after == b"_"):
+            yield i
+        i = data.find(word, i + end)
 
 
 def has_optim_word(data: bytes) -> bool:
     """Does the whole word `optim` occur in the text?"""
-    for match in _OPTIM_WORD_END.finditer(data):
-        start = match.start()
-        if start == 0 or not (data[start - 1:start].isalnum() or data[start - 1] == 0x5F):  # "_"
-            return True
-    return False
+    return next(word_offsets(data, b"optim"), None) is not None
+
+
+def finding_offsets(data: bytes, words: Iterable[str] = ()) -> List[int]:
+    """Sorted offsets of everything in `data` near which a finding could be reported: each
+    `.grad` attribute read, each string literal that could spell "grad" or "optim" (for getattr),
+    each whole word `optim`, and each of `words` (names the file binds to optimizers). Code whose
+    text holds none of these cannot report a finding of its own."""
+    found = list(attribute_reads(data))
+    if b"getattr" in data:
+        found.extend(match.start() for match in literal_starts(GETATTR_GRAD, data, b"g"))
+        found.extend(match.start() for match in literal_starts(GETATTR_OPTIM, data, b"o"))
+    for word in ("optim", *words):
+        found.extend(word_offsets(data, word.encode("utf-8")))
+    return sorted(found)
+
 
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
 # Codecs in which every ASCII character is encoded as its ASCII byte, so the patterns above see
@@ -149,7 +188,7 @@ def may_read_grad(data: bytes) -> bool:
     """Could this Python source hold a `.grad` read the analysis recognises?"""
     if has_attribute_read(data):
         return True
-    return b"getattr" in data and GETATTR_GRAD.search(data) is not None
+    return b"getattr" in data and next(literal_starts(GETATTR_GRAD, data, b"g"), None) is not None
 
 
 def may_build_optimizer(data: bytes) -> bool:
@@ -163,7 +202,7 @@ def may_build_optimizer(data: bytes) -> bool:
         return False
     if has_optim_word(data):
         return True
-    return b"getattr" in data and GETATTR_OPTIM.search(data) is not None
+    return b"getattr" in data and next(literal_starts(GETATTR_OPTIM, data, b"o"), None) is not None
 
 
 def could_have_findings(data: bytes, rules: Optional[Iterable[str]] = None, notebook: bool = False) -> bool:

@@ -5,8 +5,9 @@ For each file, in order of cost:
 1. read its bytes; a file in which no enabled rule can fire (`prefilter.could_have_findings`) is
    done: no diagnostics, nothing parsed;
 2. look its result up in the cache (`cache.Cache`), unless `use_cache=False`;
-3. lint what remains with `linter.lint_bytes`: in this process when there is one file or
-   `jobs == 1`, else in a pool of `jobs` worker processes (default: the CPUs this process may use).
+3. lint what remains with `linter.lint_bytes`: in this process when there is one file, little
+   work or `jobs == 1`, else in a pool of `jobs` worker processes (default: the CPUs this process
+   may use), which starts working while the other files are still being read and filtered.
 
 Results are collected per file and returned in the order of `files`, whatever the scheduling.
 """
@@ -53,11 +54,14 @@ def lint_files(files: Sequence[str], settings_for: Callable[[str], Any], *, jobs
     """Every diagnostic for `files` (paths, as they should be reported), grouped by file in the
     order given. `settings_for(path)` gives the gradlint.config.Settings for a file. Files in
     `unfiltered` (the paths named on the command line) skip the pre-filter: they are always
-    parsed, so a syntax or decoding error in them is reported even when they hold no `.grad`."""
+    parsed, so a syntax or decoding error in them is reported even when they hold no `.grad`.
+
+    Files are read largest first and handed to the workers as soon as they pass the pre-filter,
+    so reading and filtering overlap the linting, and no big file starts last."""
     from .prefilter import could_have_findings
 
     results: List[Optional[List[Diagnostic]]] = [None] * len(files)
-    pending: List[Tuple[int, str, bytes, Any, Optional[str]]] = []
+    scheduler = _Scheduler(jobs)
     store = index = None
     new_index: dict = {}
     digests: dict = {}  # id(settings) -> digest, when the settings ignore no file by its path
@@ -66,15 +70,14 @@ def lint_files(files: Sequence[str], settings_for: Callable[[str], Any], *, jobs
         store = Cache(cache_root)
         index = store.load_index()
 
-    for position, path in enumerate(files):
+    stats = [_stat(path) for path in files]
+    order = sorted(range(len(files)), key=lambda i: -(stats[i].st_size if stats[i] is not None else 0))
+    for examined, position in enumerate(order):
+        path, stat = files[position], stats[position]
         settings = settings_for(path)
-        absolute = stat = digest = None
+        absolute = digest = None
         if store is not None:
             absolute = os.path.abspath(path)
-            try:
-                stat = os.stat(path)
-            except OSError:
-                stat = None
             if getattr(settings, "_per_file", None):
                 digest = settings_digest(settings, path)
             else:
@@ -108,11 +111,11 @@ def lint_files(files: Sequence[str], settings_for: Callable[[str], Any], *, jobs
                     results[position] = cached
             verdict = key
             if results[position] is None:
-                pending.append((position, path, data, settings, key))
+                scheduler.add((position, path, data, settings, key), still_to_examine=len(order) - examined - 1)
         if store is not None and stat is not None and verdict is not None:
             new_index[absolute] = [stat.st_size, stat.st_mtime_ns, digest, verdict]
 
-    for (position, _path, _data, _settings, key), found in zip(pending, _lint_pending(pending, jobs)):
+    for (position, _path, _data, _settings, key), found in scheduler.results():
         results[position] = found
         if store is not None and key is not None and found is not None:
             store.put(key, found)
@@ -125,42 +128,72 @@ def lint_files(files: Sequence[str], settings_for: Callable[[str], Any], *, jobs
     return [diagnostic for found in results for diagnostic in (found or ())]
 
 
-def _lint_pending(pending, jobs: Optional[int]) -> List[List[Diagnostic]]:
-    jobs = default_jobs() if jobs is None or jobs < 1 else jobs
-    jobs = min(jobs, len(pending))
-    if jobs <= 1 or sum(len(item[2]) for item in pending) < PARALLEL_MIN_BYTES:
-        return [_lint_worker(path, data, settings) for _index, path, data, settings, _key in pending]
-    return _lint_parallel(pending, jobs)
-
-
-def _lint_parallel(pending, jobs: int) -> List[List[Diagnostic]]:
-    import concurrent.futures
-    import multiprocessing
-
+def _stat(path: str) -> Optional[os.stat_result]:
     try:
-        context = multiprocessing.get_context("fork")  # workers inherit the imported analysis
-    except ValueError:  # no fork on this platform
-        context = None
-    results: List[Optional[List[Diagnostic]]] = [None] * len(pending)
-    # Largest first, so a big file does not start last and keep one worker busy alone at the end.
-    order = sorted(range(len(pending)), key=lambda i: -len(pending[i][2]))
-    executor = concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context)
-    try:
-        futures = {executor.submit(_lint_worker, pending[i][1], pending[i][2], pending[i][3]): i for i in order}
-        for future in concurrent.futures.as_completed(futures):
-            i = futures[future]
-            try:
-                results[i] = future.result()
-            except Exception:  # noqa: BLE001 - a dead worker: lint that file again below
-                results[i] = None
-    except BaseException:
-        executor.shutdown(wait=False, cancel_futures=True)
-        raise
-    executor.shutdown(wait=True)
-    # A worker that died (killed, out of memory) takes its files with it; lint them here, one by
-    # one, so that the run still reports on every file.
-    for i, found in enumerate(results):
-        if found is None:
-            _index, path, data, settings, _key = pending[i]
-            results[i] = _lint_worker(path, data, settings)
-    return results  # type: ignore[return-value]
+        return os.stat(path)
+    except OSError:
+        return None
+
+
+class _Scheduler:
+    """Lints the files it is given: in this process while the work is small, else in a pool of
+    worker processes started once enough work has arrived and fed as the rest arrives."""
+
+    def __init__(self, jobs: Optional[int]):
+        self.jobs = default_jobs() if jobs is None or jobs < 1 else jobs
+        self.waiting: list = []  # items not handed to the pool (all of them while it is not started)
+        self.waiting_bytes = 0
+        self.executor = None
+        self.submitted: list = []  # (item, future)
+
+    def add(self, item, still_to_examine: int) -> None:
+        if self.executor is not None:
+            self._submit(item)
+            return
+        self.waiting.append(item)
+        self.waiting_bytes += len(item[2])
+        # Starting workers costs more than a little work: wait for enough of it.
+        if self.jobs > 1 and len(self.waiting) > 1 and self.waiting_bytes >= PARALLEL_MIN_BYTES:
+            self._start(min(self.jobs, len(self.waiting) + still_to_examine))
+
+    def _start(self, workers: int) -> None:
+        import concurrent.futures
+        import multiprocessing
+        try:
+            context = multiprocessing.get_context("fork")  # workers inherit the imported analysis
+        except ValueError:  # no fork on this platform
+            context = None
+        self.executor = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        waiting, self.waiting = self.waiting, []
+        for item in waiting:
+            self._submit(item)
+
+    def _submit(self, item) -> None:
+        _position, path, data, settings, _key = item
+        try:
+            future = self.executor.submit(_lint_worker, path, data, settings)
+        except BaseException:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            raise
+        self.submitted.append((item, future))
+
+    def results(self) -> List[Tuple[Any, List[Diagnostic]]]:
+        """(item, diagnostics) for every item added."""
+        if self.executor is None:
+            return [(item, _lint_worker(item[1], item[2], item[3])) for item in self.waiting]
+        done = []
+        try:
+            for item, future in self.submitted:
+                try:
+                    found = future.result()
+                except Exception:  # noqa: BLE001 - a dead worker: lint that file again below
+                    found = None
+                done.append((item, found))
+        except BaseException:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            raise
+        self.executor.shutdown(wait=True)
+        # A worker that died (killed, out of memory) takes its files with it; lint them here, one by
+        # one, so that the run still reports on every file.
+        return [(item, found if found is not None else _lint_worker(item[1], item[2], item[3]))
+                for item, found in done]

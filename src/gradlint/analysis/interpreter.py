@@ -15,7 +15,7 @@ import re
 from typing import Dict, List, Optional, Tuple
 
 from . import torch_api as api
-from ..prefilter import GETATTR_GRAD, GETATTR_OPTIM
+from ..prefilter import finding_offsets
 from .calls import CallsMixin
 from .expressions import ExpressionsMixin
 from .facts import Facts, GradRead, NonLeafOptimizerArgument, Span
@@ -24,11 +24,9 @@ from .state import State
 from .statements import StatementsMixin
 from .values import (NOTHING, UNKNOWN, Epoch, Leaf, Obj, Retain, T, TensorState, Value, Why, ordered)
 
-STATEMENT_BUDGET = 100_000
+STATEMENT_BUDGET = 100_000  # statements executed per file, inlining and loop passes included
 LARGE_FILE_LINES = 2_000
 COLD_STATEMENT_LINES = 20
-# Text that a finding needs nearby: a `.grad` read, a "grad" string (getattr), an optimizer.
-HOT_TEXT = re.compile(r"\.\s*grad\b|[\'\"]grad[\'\"]|optim")  # statements executed per file, inlining and loop passes included
 
 
 class Frame:
@@ -87,14 +85,9 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         self.unresolved_hooks = "register_module_forward_hook" in text
         self.defaults_changed = any(name.split(".")[-1] in text for name in api.DEFAULT_CHANGERS)
         self.large = len(source.lines) > LARGE_FILE_LINES
-        # Where finding-worthy text is (offsets of HOT_TEXT matches), to tell hot code from cold.
-        self.hot_offsets = [0] if spells_names_unusually(text) else \
-            [match.start() for match in HOT_TEXT.finditer(text)]
-        offsets, total = [0], 0
-        for line in source.lines:
-            total += len(line)
-            offsets.append(total)
-        self.line_offsets = offsets
+        # Byte offsets of the text a finding needs nearby, to tell hot code from cold (see hot()).
+        self.hot_offsets = finding_offsets(source.data, optimizer_aliases(tree))
+        self.line_offsets = source.line_byte_offsets()
         self.module_frame = Frame("module", None, is_module=True)
         self.frame = self.module_frame
         self.functions: List[Tuple[ast.AST, Frame]] = []
@@ -135,12 +128,15 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
                 self.frame = saved_frame
                 self.state = saved_state
 
-    # ----------------------------------------------------------------- large files
-    # In a large file most code cannot matter: only the parts whose text could hold a finding are
-    # analysed on their own, and module-level statements that are long and cold (data tables) are
-    # skipped. Skipping only loses knowledge (names become unknown), so it never adds a finding.
+    # ----------------------------------------------------------------- hot and cold code
+    # Code whose text holds nothing a finding needs (see prefilter.finding_offsets) is cold: a
+    # function the file never calls is analysed on its own only when it is hot, and in a large
+    # file long cold module-level statements (data tables) are skipped. Cold functions still run
+    # where hot code calls them. Skipping only loses knowledge (names become unknown), so it never
+    # adds a finding.
 
     def hot(self, node) -> bool:
+        """Does the node's text (whole lines) hold anything a finding needs?"""
         start = self.line_offsets[node.lineno - 1]
         end = self.line_offsets[min(node.end_lineno, len(self.line_offsets) - 1)]
         first = bisect.bisect_left(self.hot_offsets, start)
@@ -341,14 +337,22 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         return Why(node.lineno, node.col_offset, text, **fields)
 
 
-def spells_names_unusually(text: str) -> bool:
-    """Could a string literal spell "grad" or "optim" in a way HOT_TEXT does not see (`"gr" "ad"`,
-    `"g\\x72ad"`, what the pre-filter allows for getattr)? Then no code in the file is cold."""
-    if "getattr" not in text:
-        return False
-    data = text.encode("utf-8", "surrogatepass")
-    return any(match.group() not in (b'"grad"', b"'grad'") for match in GETATTR_GRAD.finditer(data)) or \
-        any(b"optim" not in match.group() for match in GETATTR_OPTIM.finditer(data))
+def optimizer_aliases(tree: ast.Module) -> List[str]:
+    """Names the module binds to torch.optim or its classes without spelling `optim` where they
+    are used (`from torch.optim import SGD`, `import torch.optim as opt`, `O = torch.optim`)."""
+    names = []
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ImportFrom):
+            if "optim" in (stmt.module or "") or any("optim" in alias.name for alias in stmt.names):
+                names += [alias.asname or alias.name for alias in stmt.names]
+        elif isinstance(stmt, ast.Import):
+            names += [alias.asname for alias in stmt.names if alias.asname and "optim" in alias.name]
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            if any(isinstance(n, ast.Attribute) and "optim" in n.attr or isinstance(n, ast.Name) and "optim" in n.id
+                   for n in ast.walk(stmt.value)):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                names += [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+    return [name for name in names if name != "*" and "optim" not in name]
 
 
 def analyse(tree: ast.Module, source: SourceText) -> Facts:
