@@ -52,3 +52,17 @@ def test_cold_functions_still_run_where_hot_code_calls_them():
     source = ("import torch\ndef make():\n    x = torch.ones(3, requires_grad=True)\n    return x * 2\n"
               "def f():\n    y = make()\n    y.sum().backward()\n    print(y.grad)\n")
     assert [d.code for d in lint_source(source)] == ["GL001"]
+
+
+COLD_BODY = "".join(f"    a = a + {j}\n" for j in range(50)) + "    return a\n"
+
+
+@pytest.mark.parametrize("header, signature", [
+    ("from .sources import is_from_optimizer_source, LocalSource\n", "def helper(a):\n    LocalSource(a)\n"),
+    ("import torch\n", "def helper(a):\n    assert isinstance(a, torch.optim.Optimizer)\n"),
+    ("import torch\n", "def helper(a: torch.optim.Optimizer, s: torch.optim.lr_scheduler.LRScheduler):\n"),
+    ("import torch\n", "def helper(a):\n    # would read a.grad, or build torch.optim.SGD(a)\n"),
+])
+def test_mentions_that_cannot_make_a_finding_leave_code_cold(header, signature):
+    hot = "import torch\ndef f():\n" + READ_SETUP + "    print(y.grad)\n"
+    assert statements_run(header + hot + signature + COLD_BODY) - statements_run(header + hot) < 5

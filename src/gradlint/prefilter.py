@@ -18,6 +18,9 @@ is sound with respect to what the analysis recognises (see `src/gradlint/analysi
 * GL004 reports optimizer constructions: a qualified name `torch.optim.<Class>`, which only arises
   from an import or attribute that spells `optim`, in a file that spells `torch`.
 
+A line whose first non-blank character is `#` holds no code (it is a comment, or a line inside a
+multi-line string), so nothing on it counts: `# see p.grad` makes no file pass.
+
 So a file passes when it could hold any of these, and everything else is skipped: it gets no
 diagnostics at all, not even a syntax error (a file with no `.grad` is not gradlint's business,
 which is what makes a tree like the standard library nearly free to lint).
@@ -45,6 +48,13 @@ _SKIPPABLE_LINE = re.compile(rb"[ \t\f]*(?:#.*|\\)?\Z")
 _LINE_ENDING_IN_DOT = re.compile(rb"\.[ \t\f]*(?:#.*|\\)?\Z")
 
 
+def in_comment_line(data: bytes, position: int) -> bool:
+    """Is `position` on a line whose first non-blank character is `#`? Such a line holds no code:
+    it is a comment, or a line of a multi-line string (a comment cannot follow a `\\`)."""
+    start = max(data.rfind(b"\n", 0, position), data.rfind(b"\r", 0, position)) + 1
+    return data[start:position].lstrip(b" \t\f").startswith(b"#")
+
+
 def _dot_before_line(data: bytes, position: int) -> bool:
     """Does the last line before `position` (a line start) that is not blank or a comment end in
     a dot (maybe followed by a comment or a backslash)? `data` has `\n` line breaks only."""
@@ -70,7 +80,8 @@ def attribute_reads(data: bytes) -> Iterator[int]:
             continue
         before = data[i]
         if before == 0x2E:  # "."
-            yield match.start()
+            if not in_comment_line(data, i):
+                yield match.start()
         elif before in b"\r\n":  # `grad` starts a line: look at the lines before it
             if normalised is None:
                 normalised = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in data else data
@@ -127,7 +138,7 @@ def literal_starts(pattern: "re.Pattern[bytes]", data: bytes, first_letter: byte
             i = data.find(needle)
             while i >= 0:
                 match = pattern.match(data, i)
-                if match is not None:
+                if match is not None and not in_comment_line(data, i):
                     yield match
                 i = data.find(needle, i + 1)
 
@@ -138,7 +149,8 @@ def word_offsets(data: bytes, word: bytes) -> Iterator[int]:
     i = data.find(word)
     while i >= 0:
         before, after = data[i - 1:i] if i else b"", data[i + end:i + end + 1]
-        if not (before.isalnum() or before == b"_" or after.isalnum() or after == b"_"):
+        if not (before.isalnum() or before == b"_" or after.isalnum() or after == b"_"
+                or in_comment_line(data, i)):
             yield i
         i = data.find(word, i + end)
 
@@ -146,6 +158,9 @@ def word_offsets(data: bytes, word: bytes) -> Iterator[int]:
 def has_optim_word(data: bytes) -> bool:
     """Does the whole word `optim` occur in the text?"""
     return next(word_offsets(data, b"optim"), None) is not None
+
+
+_NOT_A_CONSTRUCTION = re.compile(rb"\s*\.\s*(?:Optimizer\b(?!\s*\()|lr_scheduler\b)")
 
 
 def finding_offsets(data: bytes, words: Iterable[str] = ()) -> List[int]:
@@ -157,7 +172,10 @@ def finding_offsets(data: bytes, words: Iterable[str] = ()) -> List[int]:
     if b"getattr" in data:
         found.extend(match.start() for match in literal_starts(GETATTR_GRAD, data, b"g"))
         found.extend(match.start() for match in literal_starts(GETATTR_OPTIM, data, b"o"))
-    for word in ("optim", *words):
+    # `torch.optim.Optimizer` (isinstance checks, annotations, base classes) and lr schedulers are
+    # the mentions of torch.optim that construct no optimizer.
+    found.extend(i for i in word_offsets(data, b"optim") if not _NOT_A_CONSTRUCTION.match(data, i + 5))
+    for word in words:
         found.extend(word_offsets(data, word.encode("utf-8")))
     return sorted(found)
 

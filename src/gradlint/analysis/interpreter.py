@@ -86,7 +86,7 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         self.defaults_changed = any(name.split(".")[-1] in text for name in api.DEFAULT_CHANGERS)
         self.large = len(source.lines) > LARGE_FILE_LINES
         # Byte offsets of the text a finding needs nearby, to tell hot code from cold (see hot()).
-        self.hot_offsets = finding_offsets(source.data, optimizer_aliases(tree))
+        self.hot_offsets = finding_offsets(source.data, optimizer_aliases(tree, source))
         self.line_offsets = source.line_byte_offsets()
         self.module_frame = Frame("module", None, is_module=True)
         self.frame = self.module_frame
@@ -337,17 +337,23 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         return Why(node.lineno, node.col_offset, text, **fields)
 
 
-def optimizer_aliases(tree: ast.Module) -> List[str]:
+def optimizer_aliases(tree: ast.Module, source: SourceText) -> List[str]:
     """Names the module binds to torch.optim or its classes without spelling `optim` where they
     are used (`from torch.optim import SGD`, `import torch.optim as opt`, `O = torch.optim`)."""
-    names = []
+    names: List[str] = []
+    if "optim" not in source.text:
+        return names
     for stmt in tree.body:
-        if isinstance(stmt, ast.ImportFrom):
-            if "optim" in (stmt.module or "") or any("optim" in alias.name for alias in stmt.names):
+        if isinstance(stmt, ast.ImportFrom) and not stmt.level:
+            module = stmt.module or ""
+            if module == "torch.optim" or module.startswith("torch.optim."):
                 names += [alias.asname or alias.name for alias in stmt.names]
+            elif module == "torch":
+                names += [alias.asname for alias in stmt.names if alias.asname and alias.name == "optim"]
         elif isinstance(stmt, ast.Import):
-            names += [alias.asname for alias in stmt.names if alias.asname and "optim" in alias.name]
-        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            names += [alias.asname for alias in stmt.names if alias.asname and alias.name.startswith("torch.optim")]
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None and \
+                "optim" in "".join(source.lines[stmt.lineno - 1:stmt.end_lineno]):
             if any(isinstance(n, ast.Attribute) and "optim" in n.attr or isinstance(n, ast.Name) and "optim" in n.id
                    for n in ast.walk(stmt.value)):
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 
 from .facts import Span
@@ -34,12 +35,8 @@ class SourceText:
 
     def line_byte_offsets(self) -> list:
         """The byte offset in `data` at which each line starts, and the length of `data` last."""
-        offsets, total = [0], 0
-        ascii_text = self._ascii
-        for line in self.lines:
-            total += len(line) if ascii_text else len(line.encode("utf-8", "surrogatepass"))
-            offsets.append(total)
-        return offsets
+        lines = self.lines if self._ascii else (line.encode("utf-8", "surrogatepass") for line in self.lines)
+        return list(itertools.accumulate(map(len, lines), initial=0))
 
     def column(self, line: int, byte_column: int) -> int:
         """Character column of a byte offset on a 1-based line."""

@@ -12,50 +12,58 @@ from .values import join_values
 
 _MISSING = object()
 _ABSENT = object()  # memo entry: no layer below has the key
-MEMO_AFTER_HOPS = 4
+MEMO_EVERY = 8  # layers whose depth is a multiple of this remember what lookups found below them
 
 
 class State:
     """One layer of facts over a parent layer.
 
     A layer that has children is never written again (branches and merges always continue in new
-    layers), so what a lookup finds below a layer stays true: `memo` keeps such answers for keys
-    found many layers down, and long chains cost one walk per key and layer, not one per lookup.
+    layers), so what a lookup finds below a layer stays true. Every MEMO_EVERY-th layer from the
+    root keeps (in `memo`) the answers of the lookups that passed through it: a lookup walks at
+    most MEMO_EVERY layers before it meets one that knows the answer or passes it on, so deep
+    chains (long elif ladders, nested loops) cost one walk per key and layer, not one per lookup.
     """
 
-    __slots__ = ("parent", "local", "dead", "memo")
+    __slots__ = ("parent", "local", "dead", "memo", "depth")
 
     def __init__(self, parent: Optional["State"] = None):
         self.parent = parent
         self.local: dict = {}
         self.dead = False  # no path reaches here (after return, raise, break, continue)
         self.memo: Optional[dict] = None
+        self.depth = parent.depth + 1 if parent is not None else 0
 
     def get(self, key, default=None):
-        layer, hops = self, 0
-        checkpoints = None  # layers at hops 4, 8, 16...: they remember the answer for their subtree
-        value = _MISSING
+        value = self.local.get(key, _MISSING)
+        if value is not _MISSING:
+            return value
+        layer = self.parent
+        passed = None  # memo layers this lookup walked through without an answer
         while layer is not None:
             value = layer.local.get(key, _MISSING)
-            if value is _MISSING and layer.memo is not None:
-                value = layer.memo.get(key, _MISSING)
             if value is not _MISSING:
                 break
+            memo = layer.memo
+            if memo is not None:
+                value = memo.get(key, _MISSING)
+                if value is not _MISSING:
+                    break
+            if layer.depth % MEMO_EVERY == 0:
+                if passed is None:
+                    passed = [layer]
+                else:
+                    passed.append(layer)
             layer = layer.parent
-            hops += 1
-            if hops & (hops - 1) == 0 and hops >= MEMO_AFTER_HOPS and layer is not None:
-                if checkpoints is None:
-                    checkpoints = [self]
-                checkpoints.append(layer)
-        if checkpoints:
-            remembered = _ABSENT if value is _MISSING else value
-            for checkpoint in checkpoints[:-1] if value is not _MISSING else checkpoints:
-                if checkpoint.memo is None:
-                    checkpoint.memo = {}
-                checkpoint.memo[key] = remembered
-        if value is _MISSING or value is _ABSENT:
-            return default
-        return value
+        else:
+            value = _ABSENT
+        if passed is not None:
+            for memo_layer in passed:
+                if memo_layer.memo is None:
+                    memo_layer.memo = {key: value}
+                else:
+                    memo_layer.memo[key] = value
+        return default if value is _ABSENT else value
 
     def set(self, key, value) -> None:
         self.local[key] = value

@@ -274,18 +274,30 @@ class StatementsMixin:
 
     # ----------------------------------------------------------------- branches
     def stmt_If(self, node: ast.If) -> None:
-        truth = self.condition(node.test)
-        guard = self.leaf_guard(node.test)
+        """An `if`, with its `elif` ladder run as one many-way branch: each test runs where the
+        one before left off, every arm starts from there, and all arms merge once at the end, so
+        a ladder of a hundred `elif`s does not stack a hundred layers (and merge bases) up."""
         base = self.state
-        if truth is True:
-            self.state = self.run_branch(base, node.body, guard)
-            return
-        if truth is False:
-            self.state = self.run_branch(base, node.orelse)
-            return
-        then = self.run_branch(base, node.body, guard)
-        orelse = self.run_branch(base, node.orelse)
-        self.state = merged(base, [then, orelse])
+        exits: List[State] = []
+        test = node
+        while True:
+            truth = self.condition(test.test)
+            tested = self.state
+            if truth is not False:
+                exits.append(self.run_branch(tested, test.body, self.leaf_guard(test.test)))
+            if truth is True:
+                break
+            orelse = test.orelse
+            if len(orelse) == 1 and isinstance(orelse[0], ast.If) and self.budget > 0:
+                test = orelse[0]
+                self.budget -= 1
+                self.statement = test
+                # A layer that has children is never written again: the next test gets its own.
+                self.state = tested.child() if exits else tested
+                continue
+            exits.append(self.run_branch(tested, orelse))
+            break
+        self.state = exits[0] if len(exits) == 1 else merged(base, exits)
 
     def condition(self, test) -> Optional[bool]:
         value = self.eval(test)
