@@ -61,7 +61,6 @@ def lint_files(files: Sequence[str], settings_for: Callable[[str], Any], *, jobs
     from .prefilter import could_have_findings
 
     results: List[Optional[List[Diagnostic]]] = [None] * len(files)
-    scheduler = _Scheduler(jobs)
     store = index = None
     new_index: dict = {}
     digests: dict = {}  # id(settings) -> digest, when the settings ignore no file by its path
@@ -72,53 +71,52 @@ def lint_files(files: Sequence[str], settings_for: Callable[[str], Any], *, jobs
 
     stats = [_stat(path) for path in files]
     order = sorted(range(len(files)), key=lambda i: -(stats[i].st_size if stats[i] is not None else 0))
-    for examined, position in enumerate(order):
-        path, stat = files[position], stats[position]
-        settings = settings_for(path)
-        absolute = digest = None
-        if store is not None:
-            absolute = os.path.abspath(path)
-            if getattr(settings, "_per_file", None):
-                digest = settings_digest(settings, path)
-            else:
-                digest = digests.get(id(settings))
-                if digest is None:
-                    digest = digests[id(settings)] = settings_digest(settings, path)
-            known = index.get(absolute) if stat is not None else None
-            if (isinstance(known, list) and len(known) == 4 and known[0] == stat.st_size
-                    and known[1] == stat.st_mtime_ns and known[2] == digest):
-                cached = [] if known[3] == "" else store.get(known[3], path)
+    with _Scheduler(jobs) as scheduler:
+        for examined, position in enumerate(order):
+            path, stat = files[position], stats[position]
+            settings = settings_for(path)
+            absolute = digest = None
+            if store is not None:
+                absolute = os.path.abspath(path)
+                if getattr(settings, "_per_file", None):
+                    digest = settings_digest(settings, path)
+                else:
+                    digest = digests.get(id(settings))
+                    if digest is None:
+                        digest = digests[id(settings)] = settings_digest(settings, path)
+                known = index.get(absolute) if stat is not None else None
+                cached = _unchanged_result(store, known, stat, digest, path)
                 if cached is not None:
                     results[position] = cached
                     new_index[absolute] = known
                     continue
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-        except OSError as exc:
-            results[position] = [_read_error(path, exc)]
-            continue
-        key = None
-        if path not in unfiltered and not could_have_findings(
-                data, _rules_for(settings, path), notebook=path.lower().endswith(".ipynb")):
-            results[position] = []
-            verdict = ""
-        else:
-            if store is not None:
-                key = entry_key(data, path, settings)
-                cached = store.get(key, path)
-                if cached is not None:
-                    results[position] = cached
-            verdict = key
-            if results[position] is None:
-                scheduler.add((position, path, data, settings, key), still_to_examine=len(order) - examined - 1)
-        if store is not None and stat is not None and verdict is not None:
-            new_index[absolute] = [stat.st_size, stat.st_mtime_ns, digest, verdict]
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read()
+            except OSError as exc:
+                results[position] = [_read_error(path, exc)]
+                continue
+            key = None
+            if path not in unfiltered and not could_have_findings(
+                    data, _rules_for(settings, path), notebook=path.lower().endswith(".ipynb")):
+                results[position] = []
+                verdict = ""
+            else:
+                if store is not None:
+                    key = entry_key(data, path, settings)
+                    cached = store.get(key, path)
+                    if cached is not None:
+                        results[position] = cached
+                verdict = key
+                if results[position] is None:
+                    scheduler.add((position, path, data, settings, key), still_to_examine=len(order) - examined - 1)
+            if store is not None and stat is not None and verdict is not None:
+                new_index[absolute] = [stat.st_size, stat.st_mtime_ns, digest, verdict]
 
-    for (position, _path, _data, _settings, key), found in scheduler.results():
-        results[position] = found
-        if store is not None and key is not None and found is not None:
-            store.put(key, found)
+        for (position, _path, _data, _settings, key), found in scheduler.results():
+            results[position] = found
+            if store is not None and key is not None and found is not None:
+                store.put(key, found)
 
     if store is not None and new_index:
         # Keep what other runs (other paths) recorded; refresh what this run saw.
@@ -126,6 +124,15 @@ def lint_files(files: Sequence[str], settings_for: Callable[[str], Any], *, jobs
             index.update(new_index)
             store.save_index(index)
     return [diagnostic for found in results for diagnostic in (found or ())]
+
+
+def _unchanged_result(store, known, stat, digest: str, path: str) -> Optional[List[Diagnostic]]:
+    """The cached result of a file whose size, modification time and settings are those the
+    index recorded (`known`), without reading it; None when it may have changed."""
+    if (isinstance(known, list) and len(known) == 4 and known[0] == stat.st_size
+            and known[1] == stat.st_mtime_ns and known[2] == digest):
+        return [] if known[3] == "" else store.get(known[3], path)
+    return None
 
 
 def _stat(path: str) -> Optional[os.stat_result]:
@@ -145,6 +152,14 @@ class _Scheduler:
         self.waiting_bytes = 0
         self.executor = None
         self.submitted: list = []  # (item, future)
+
+    def __enter__(self) -> "_Scheduler":
+        return self
+
+    def __exit__(self, kind, _value, _traceback) -> None:
+        if self.executor is not None:
+            # After an error (or ^C) stop at once; else results() has shut the pool down already.
+            self.executor.shutdown(wait=kind is None, cancel_futures=kind is not None)
 
     def add(self, item, still_to_examine: int) -> None:
         if self.executor is not None:
@@ -170,28 +185,19 @@ class _Scheduler:
 
     def _submit(self, item) -> None:
         _position, path, data, settings, _key = item
-        try:
-            future = self.executor.submit(_lint_worker, path, data, settings)
-        except BaseException:
-            self.executor.shutdown(wait=False, cancel_futures=True)
-            raise
-        self.submitted.append((item, future))
+        self.submitted.append((item, self.executor.submit(_lint_worker, path, data, settings)))
 
     def results(self) -> List[Tuple[Any, List[Diagnostic]]]:
         """(item, diagnostics) for every item added."""
         if self.executor is None:
             return [(item, _lint_worker(item[1], item[2], item[3])) for item in self.waiting]
         done = []
-        try:
-            for item, future in self.submitted:
-                try:
-                    found = future.result()
-                except Exception:  # noqa: BLE001 - a dead worker: lint that file again below
-                    found = None
-                done.append((item, found))
-        except BaseException:
-            self.executor.shutdown(wait=False, cancel_futures=True)
-            raise
+        for item, future in self.submitted:
+            try:
+                found = future.result()
+            except Exception:  # noqa: BLE001 - a dead worker: lint that file again below
+                found = None
+            done.append((item, found))
         self.executor.shutdown(wait=True)
         # A worker that died (killed, out of memory) takes its files with it; lint them here, one by
         # one, so that the run still reports on every file.
