@@ -96,7 +96,7 @@ def count_files(path: str) -> Tuple[int, int]:
 
 # -- generated corpora ------------------------------------------------------------------------------
 
-LIBRARY_MODULE = '''"""Generated library module {i}: layers and utilities, no .grad reads."""
+LIBRARY_MODULE = '''"""Generated library module {i}: layers and utilities; reads no gradients."""
 import math
 from typing import Optional
 
