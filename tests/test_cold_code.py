@@ -1,12 +1,15 @@
 """Functions a file never calls are analysed on their own only when their text could hold a
 finding (analysis/interpreter.py, `hot`): whatever spelling makes them hot must keep its findings."""
 import ast
+import textwrap
+from pathlib import Path
 
 import pytest
 
 from gradlint import lint_source
 from gradlint.analysis.interpreter import Interpreter
 from gradlint.analysis.source import SourceText
+from gradlint.prefilter import could_have_findings
 
 NONLEAF = "    w = torch.ones(3, requires_grad=True) * 2\n"
 READ_SETUP = "    x = torch.ones(3, requires_grad=True)\n    y = x * 2\n    y.sum().backward()\n"
@@ -66,3 +69,32 @@ COLD_BODY = "".join(f"    a = a + {j}\n" for j in range(50)) + "    return a\n"
 def test_mentions_that_cannot_make_a_finding_leave_code_cold(header, signature):
     hot = "import torch\ndef f():\n" + READ_SETUP + "    print(y.grad)\n"
     assert statements_run(header + hot + signature + COLD_BODY) - statements_run(header + hot) < 5
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURE_NAMES = sorted(p.name for p in FIXTURES.glob("*.py") if not p.name.endswith(".fixed.py"))
+
+
+def keys(found):
+    return sorted((d.line, d.column, d.code) for d in found)
+
+
+def shortcut_and_exhaustive(source):
+    shortcut = keys(lint_source(source)) if could_have_findings(source.encode("utf-8")) else []
+    return shortcut, keys(lint_source(source, exhaustive=True))
+
+
+def test_the_shortcuts_lose_no_fixture_finding():
+    """As run (pre-filter, cold code skipped) and exhaustively: the same findings, fixture by fixture
+    and with each fixture moved into a function that is never called."""
+    differ, findings = [], 0
+    for name in FIXTURE_NAMES:
+        source = (FIXTURES / name).read_text(encoding="utf-8")
+        uncalled = "def _never_called():\n" + textwrap.indent(source, "    ", lambda _line: True) + "    pass\n"
+        for label, text in ((name, source), (name + " (uncalled)", uncalled)):
+            shortcut, exhaustive = shortcut_and_exhaustive(text)
+            findings += len(exhaustive)
+            if shortcut != exhaustive:
+                differ.append(label)
+    assert not differ
+    assert findings > 200  # the fixtures' findings, twice

@@ -43,14 +43,16 @@ def cyclic_gc_paused():
 
 
 def lint_source(source: str, filename: str = "<string>", select: Optional[Sequence[str]] = None,
-                ignore: Optional[Sequence[str]] = None) -> List[Diagnostic]:
-    """Lint Python source text; never raises for bad input (GL9xx diagnostics instead)."""
+                ignore: Optional[Sequence[str]] = None, *, exhaustive: bool = False) -> List[Diagnostic]:
+    """Lint Python source text; never raises for bad input (GL9xx diagnostics instead).
+    `exhaustive` turns the analysis' speed shortcuts off (cold code, large files): the result must
+    be the same, only slower (`bench/exhaustive.py` checks that on whole trees)."""
     with cyclic_gc_paused():
-        return _lint_source(source, filename, select, ignore)
+        return _lint_source(source, filename, select, ignore, exhaustive)
 
 
 def _lint_source(source: str, filename: str, select: Optional[Sequence[str]],
-                 ignore: Optional[Sequence[str]]) -> List[Diagnostic]:
+                 ignore: Optional[Sequence[str]], exhaustive: bool) -> List[Diagnostic]:
     if source.startswith("\ufeff"):
         source = source[1:]
     try:
@@ -66,7 +68,7 @@ def _lint_source(source: str, filename: str, select: Optional[Sequence[str]],
         return [errors.file_error(errors.SYNTAX_ERROR, filename, f"cannot parse: {exc}")]
     text = SourceText(source)
     try:
-        facts = analyse(tree, text)
+        facts = analyse(tree, text, exhaustive)
         context = RuleContext(filename, text)
         found = [d for rule in RULES if selected(rule.code, select, ignore) for d in rule.check(facts, context)]
     except RecursionError:

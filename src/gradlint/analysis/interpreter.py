@@ -50,7 +50,7 @@ class Frame:
 
 
 class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
-    def __init__(self, tree: ast.Module, source: SourceText):
+    def __init__(self, tree: ast.Module, source: SourceText, exhaustive: bool = False):
         self.tree = tree
         self.source = source
         self.state = State()
@@ -84,7 +84,9 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         self.resolved_hooks = 0
         self.unresolved_hooks = "register_module_forward_hook" in text
         self.defaults_changed = any(name.split(".")[-1] in text for name in api.DEFAULT_CHANGERS)
-        self.large = len(source.lines) > LARGE_FILE_LINES
+        # exhaustive: no code is cold and no file large (to check that the shortcuts lose nothing).
+        self.exhaustive = exhaustive
+        self.large = len(source.lines) > LARGE_FILE_LINES and not exhaustive
         # Byte offsets of the text a finding needs nearby, to tell hot code from cold (see hot()).
         self.hot_offsets = finding_offsets(source.data, optimizer_aliases(tree, source))
         self.line_offsets = source.line_byte_offsets()
@@ -137,6 +139,8 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
 
     def hot(self, node) -> bool:
         """Does the node's text (whole lines) hold anything a finding needs?"""
+        if self.exhaustive:
+            return True
         start = self.line_offsets[node.lineno - 1]
         end = self.line_offsets[min(node.end_lineno, len(self.line_offsets) - 1)]
         first = bisect.bisect_left(self.hot_offsets, start)
@@ -361,8 +365,8 @@ def optimizer_aliases(tree: ast.Module, source: SourceText) -> List[str]:
     return [name for name in names if name != "*" and "optim" not in name]
 
 
-def analyse(tree: ast.Module, source: SourceText) -> Facts:
-    return Interpreter(tree, source).run()
+def analyse(tree: ast.Module, source: SourceText, exhaustive: bool = False) -> Facts:
+    return Interpreter(tree, source, exhaustive).run()
 
 
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
