@@ -210,13 +210,25 @@ class CallsMixin:
             return frozenset({self.new_tensor(node, {Leaf.PLAIN})})
         if q in api.FUNCTIONAL or q in api.DIFFERENTIABLE_FUNCTIONS:
             name = q.rsplit(".", 1)[-1]
-            operands = [self.flatten_tensors(v) for v in values]
+            operands = [operand for v in values for operand in self.operands_of(v)]
             return self.shaped_op(name, node, operands, len(args) + len(kwargs) - 1, q)
         if q in ("torch.compile", "torch.jit.script", "torch.jit.trace") and args:
             return args[0][1]
         if q.startswith("torch.nn.init."):
             return args[0][1] if args else UNKNOWN
         return UNKNOWN
+
+    def operands_of(self, value: Value) -> List[Value]:
+        """The operands an argument gives an op: itself, or for a list or tuple of known layout
+        (`torch.cat([a, b])`) each element on its own, so that one element that surely requires
+        grad makes the result surely a non-leaf."""
+        if len(value) == 1:
+            (obj,) = value
+            if obj.sort in (T.LIST, T.TUPLE):
+                shape = self.shape(obj)
+                if shape is not None and shape.exact and shape.items and all(shape.items):
+                    return list(shape.items)
+        return [self.flatten_tensors(value)]
 
     def flatten_tensors(self, value: Value) -> Value:
         """`torch.cat([a, b])`: the tensors inside a list or tuple argument are the operands."""

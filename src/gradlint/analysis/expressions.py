@@ -477,11 +477,12 @@ class ExpressionsMixin:
         tensors = [o for v in operands for o in v if o.sort is T.TENSOR]
         if not tensors and any(o.sort is not T.CONST for v in operands for o in v):
             return UNKNOWN
-        may_rg = may_unknown = False
+        may_rg = may_unknown = sure_rg = False
         all_may_plain = True
         for value in operands:
             kinds = self.leaf_kinds(value) if value else {Leaf.PLAIN}
             may_rg |= bool(kinds & {Leaf.RG_LEAF, Leaf.NONLEAF})
+            sure_rg |= kinds <= {Leaf.RG_LEAF, Leaf.NONLEAF}
             may_unknown |= Leaf.UNKNOWN in kinds
             all_may_plain &= bool(kinds & {Leaf.PLAIN, Leaf.UNKNOWN})
         grad = self.grad_enabled()
@@ -495,6 +496,8 @@ class ExpressionsMixin:
             leaf.add(Leaf.PLAIN)
         elif grad is None:
             leaf.add(Leaf.UNKNOWN if may_rg or may_unknown else Leaf.PLAIN)
+        elif sure_rg:
+            leaf.add(Leaf.NONLEAF)  # one input surely requires grad: whatever the others are
         else:
             if may_rg:
                 leaf.add(Leaf.NONLEAF)

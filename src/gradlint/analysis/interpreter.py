@@ -288,39 +288,46 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
 
     # ----------------------------------------------------------------- findings
     def check_grad_read(self, subject: ast.AST, value: Value, span: Span) -> bool:
-        """Record a finding if some path makes this read None; True if every path does."""
+        """Record a finding if every path that reads `.grad` here gets None; True then.
+
+        A read can only be flagged when it is None whatever the branches, loops and unknown
+        values did: one path on which the tensor may be a leaf (or unknown, or retaining its
+        grad) makes the read possibly filled, and the finding unprovable. Plain constants (None,
+        numbers) on some paths do not count: reading `.grad` of them raises, so no read returns."""
         if self.state.dead:
             return False
         text = self.source.segment(subject)
         if text in self.leaf_guards:
             return False
         epoch = self.epoch()
-        found, always = {}, bool(value)  # late? -> the first state that makes it a finding
+        found: Dict[bool, List[TensorState]] = {}  # late retain? -> the states that make it a finding
         for obj in ordered(value):
+            if obj.sort is T.CONST and obj.qualname is None:
+                continue
             if obj.sort is not T.TENSOR:
-                always = False
-                continue
+                return False
             state = self.tensor_state(obj)
-            if Leaf.NONLEAF not in state.leaf:
-                always = False
-                continue
-            always &= state.leaf == {Leaf.NONLEAF}
+            if state.leaf != {Leaf.NONLEAF}:
+                return False
             if state.retain == {Retain.NO}:
-                found.setdefault(False, state)
+                found.setdefault(False, []).append(state)
             elif (state.retain == {Retain.LATE} and state.retain_epoch == epoch.count
                   and state.retain_epoch >= epoch.floor):
-                found.setdefault(True, state)
+                found.setdefault(True, []).append(state)
             else:
-                always = False
+                return False
         if not found:
             return False
         if not self.quiet:
             call_line = self.call_lines[0] if self.call_lines else None
-            for late, state in found.items():
+            for late, states in found.items():
                 key = (span.line, span.column, late)
                 if key not in self.reads:
-                    self.reads[key] = GradRead(span, text, subject, state, late, call_line)
-        return always
+                    # The first tensor explains; a fix must bind-retain every one of them.
+                    bindings = tuple(dict.fromkeys(b for state in states for b in state.binding))
+                    self.reads[key] = GradRead(span, text, subject, states[0].with_(binding=bindings), late,
+                                               call_line)
+        return True
 
     def check_optimizer_argument(self, node: ast.AST, value: Value, optimizer: str) -> None:
         if self.quiet or self.state.dead or not value:
