@@ -20,7 +20,8 @@ class Span:
 
 @dataclass(frozen=True)
 class GradRead:
-    """A `.grad` read of a tensor that is a non-leaf on some path reaching it."""
+    """A `.grad` read that is None on every path reaching it: a non-leaf that does not retain its
+    grad (or retained it only after the backward) whatever the branches did."""
 
     span: Span  # the `grad` attribute (or the "grad" string of a getattr)
     subject: str  # source text of the tensor expression, e.g. "y" or "(x * 2)"
