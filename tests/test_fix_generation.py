@@ -81,3 +81,26 @@ def test_moved_leaf_fixes_create_it_in_place(line, expected):
     (diagnostic,) = lint_source(source)
     assert diagnostic.code == "GL002" and diagnostic.fix.applicability == "safe"
     assert fixed(source) == source.replace(line, expected)
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("w = torch.randn(3, requires_grad=True) * 0.01", "w = (torch.randn(3) * 0.01).requires_grad_()"),
+    ("w = 0.01 * torch.randn(3, requires_grad=True)", "w = (0.01 * torch.randn(3)).requires_grad_()"),
+    ("w = -torch.rand(3, requires_grad=True) / math.sqrt(3)", "w = (-torch.rand(3) / math.sqrt(3)).requires_grad_()"),
+    ("w = torch.randn(3,\n                requires_grad=True) * 2", "w = (torch.randn(3) * 2).requires_grad_()"),
+    ("w = torch.zeros(3, dtype=torch.float64, requires_grad=True,) + 1",
+     "w = (torch.zeros(3, dtype=torch.float64,) + 1).requires_grad_()"),
+])
+def test_scaled_initialisations_stay_leaves(line, expected):
+    source = "import math\nimport torch\n" + line + "\nw.sum().backward()\nprint(w.grad)\n"
+    assert fixed(source) == "import math\nimport torch\n" + expected + "\nw.sum().backward()\nprint(w.grad)\n"
+
+
+@pytest.mark.parametrize("line", [
+    "w = torch.randn(3, requires_grad=True) * torch.randn(3, requires_grad=True)",  # two leaves
+    "w = torch.randn(3,  # size\n                requires_grad=True) * 2",  # the comment would go
+    "w = torch.randn(3, requires_grad=True) * torch.ones(3)",  # a tensor beside it
+])
+def test_other_initialisations_get_retain_grad(line):
+    source = "import torch\n" + line + "\nw.sum().backward()\nprint(w.grad)\n"
+    assert "w.retain_grad()" in fixed(source)

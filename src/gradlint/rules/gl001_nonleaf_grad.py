@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..analysis.values import Category
 from ..fixes.retain import retain_fix
+from ..fixes.scaled import scaled_leaf_fix
 from .base import Rule, origin_of
 
 
@@ -46,6 +47,10 @@ or read the gradient of the leaf (`x.grad`), or, for a weight initialised as
 The fix inserts `y.retain_grad()` right after each statement that binds `y`. It is safe when `y`
 requires grad on every path through that statement; otherwise `retain_grad()` could raise
 `RuntimeError: can't retain_grad on Tensor that has requires_grad=False`, and the fix is unsafe.
+A scaled initialisation (`w = torch.randn(3, 3, requires_grad=True) * 0.01`, numbers and names
+beside one factory) is instead rewritten to keep `w` a leaf:
+`w = (torch.randn(3, 3) * 0.01).requires_grad_()`. The values are the same, `w.grad` is filled
+and optimizers accept `w`; it is safe.
 """
     valid = [
         "import torch\nx = torch.ones(2, requires_grad=True)\ny = (x * 2).sum()\ny.backward()\nprint(x.grad)\n",
@@ -63,8 +68,8 @@ requires grad on every path through that statement; otherwise `retain_grad()` co
             why = read.state.why
             if read.late_retain or (why is not None and why.category is Category.MOVED):
                 continue
-            yield self.diagnostic(context, read.span, self.message(read), origin_of(why),
-                                  retain_fix(read, context.source))
+            fix = scaled_leaf_fix(read, context.source) or retain_fix(read, context.source)
+            yield self.diagnostic(context, read.span, self.message(read), origin_of(why), fix)
 
     @staticmethod
     def message(read) -> str:
