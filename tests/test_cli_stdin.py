@@ -58,7 +58,7 @@ def test_fix_of_a_clean_buffer_echoes_it(tmp_path):
 
 
 def test_fix_with_remaining_findings_reports_them_on_stderr(tmp_path):
-    text = "import torch\nw = torch.randn(3, requires_grad=True) * 0.01\nopt = torch.optim.SGD([w], lr=0.1)\n"
+    text = "import torch\nw = torch.randn(3, requires_grad=True).exp()\nopt = torch.optim.SGD([w], lr=0.1)\n"
     result = cli("--fix", "--stdin-filename", "a.py", "-", cwd=tmp_path, input=text)
     assert result.stdout == text and result.exit_code == 1
     assert "a.py:3:" in result.stderr and "GL004" in result.stderr

@@ -13,7 +13,7 @@ from gradlint.cli import main
 
 DATA = Path(__file__).parent / "data"
 OPTIM = """import torch
-w = torch.randn(3, requires_grad=True) * 0.01
+w = torch.randn(3, requires_grad=True).exp()
 opt = torch.optim.SGD([w], lr=0.1)
 """
 

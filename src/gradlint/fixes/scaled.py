@@ -1,4 +1,4 @@
-"""GL001 fix for scaled initialisations: keep the weight a leaf.
+"""GL001 and GL004 fix for scaled initialisations: keep the weight a leaf.
 
 `w = torch.randn(3, 3, requires_grad=True) * 0.01` makes `w` the product, a non-leaf: its `.grad`
 stays None and optimizers refuse it. Scaling first and asking for grad last keeps the values and
@@ -7,10 +7,10 @@ makes `w` the leaf: `w = (torch.randn(3, 3) * 0.01).requires_grad_()`.
 from __future__ import annotations
 
 import ast
-from typing import List, Optional
+from typing import List, Optional, Union
 
 from ..analysis import torch_api as api
-from ..analysis.facts import GradRead
+from ..analysis.facts import GradRead, NonLeafOptimizerArgument
 from ..analysis.source import SourceText
 from ..diagnostic import SAFE, Edit, Fix
 from .retain import chosen_bindings
@@ -21,8 +21,10 @@ ARITHMETIC = (ast.BinOp, ast.UnaryOp)
 SCALARS = (ast.Constant, ast.Name, ast.Attribute, ast.Call)
 
 
-def scaled_leaf_fix(read: GradRead, source: SourceText) -> Optional[Fix]:
-    bindings = chosen_bindings(read)
+def scaled_leaf_fix(finding: Union[GradRead, NonLeafOptimizerArgument], source: SourceText) -> Optional[Fix]:
+    """The rewrite, when the tensor read (GL001) or handed to an optimizer (GL004) is one name
+    bound once to a scaled factory call."""
+    bindings = chosen_bindings(finding)
     if len(bindings) != 1:
         return None
     statement = bindings[0].statement

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..analysis.values import Category
+from ..fixes.scaled import scaled_leaf_fix
 from .base import Rule, origin_of
 
 
@@ -31,7 +32,10 @@ opt = torch.optim.SGD([w], lr=0.1)
 ```
 
 ## Fix safety
-No automatic fix: where the leaf should be made is a design choice; the message says how.
+A scaled initialisation bound to the name passed (`w = torch.randn(3, 3, requires_grad=True) * 0.01`)
+is rewritten to `w = (torch.randn(3, 3) * 0.01).requires_grad_()`: the same values, now a leaf; it
+is safe. Elsewhere there is no automatic fix: where the leaf should be made is a design choice; the
+message says how.
 """
     valid = [
         "import torch\nw = torch.randn(3, requires_grad=True)\nopt = torch.optim.SGD([w], lr=0.1)\n",
@@ -42,7 +46,8 @@ No automatic fix: where the leaf should be made is a design choice; the message 
 
     def check(self, facts, context):
         for argument in facts.optimizer_arguments:
-            yield self.diagnostic(context, argument.span, self.message(argument), origin_of(argument.state.why))
+            yield self.diagnostic(context, argument.span, self.message(argument), origin_of(argument.state.why),
+                                  scaled_leaf_fix(argument, context.source))
 
     @staticmethod
     def message(argument) -> str:
