@@ -476,8 +476,13 @@ class CallsMixin:
         return tensors
 
     def views_require_grad(self, base: Obj) -> None:
-        """Views taken earlier (and views of those) share the base's autograd state: they require
-        grad now."""
+        """Views taken earlier (and views of those) share their root base's autograd state: when
+        the root is asked for grad, they require grad too. A view asked for grad is not a root:
+        only it changes, not the views taken of it (torch keeps every view's `_base` at the root)."""
+        is_view = self.state.get(("view of", base), False)
+        if is_view is True:
+            return
+        sure = is_view is False  # a maybe-view (reshape) may or may not be the root
         pending, seen = [base], {base}
         while pending:
             for view in self.state.get(("views", pending.pop())) or ():
@@ -487,7 +492,8 @@ class CallsMixin:
                 pending.append(view)
                 state = self.tensor_state(view)
                 if Leaf.PLAIN in state.leaf:
-                    self.set_tensor_state(view, state.with_(leaf=(state.leaf - {Leaf.PLAIN}) | {Leaf.RG_LEAF}))
+                    leaf = (state.leaf - {Leaf.PLAIN} if sure else state.leaf) | {Leaf.RG_LEAF}
+                    self.set_tensor_state(view, state.with_(leaf=leaf))
 
     def in_place(self, tensors: Value, operands: List[Value], node, text: str) -> None:
         """An in-place write: a plain tensor that absorbs a requires-grad value becomes a non-leaf."""

@@ -469,6 +469,14 @@ class ExpressionsMixin:
         return self.opaque()
 
     # ----------------------------------------------------------------- tensor results
+    def view_roots(self, value: Value) -> Value:
+        """The tensors whose autograd state the views in `value` share (themselves if not views)."""
+        out = NOTHING
+        for obj in value:
+            if obj.sort is T.TENSOR:
+                out |= self.state.get(("view root", obj)) or frozenset({obj})
+        return out
+
     def op_result(self, node, operands: List[Value], text: str, key=None, view=False) -> Value:
         """The result of a differentiable op: a non-leaf when an input may require grad.
 
@@ -487,10 +495,12 @@ class ExpressionsMixin:
             all_may_plain &= bool(kinds & {Leaf.PLAIN, Leaf.UNKNOWN})
         grad = self.grad_enabled()
         leaf = set()
-        if grad is False and view is not False and may_rg:
-            # A view keeps its base's requires_grad even under no_grad (as a leaf).
+        roots = self.view_roots(operands[0]) if view is not False and operands else NOTHING
+        root_kinds = self.leaf_kinds(roots) if roots else set()
+        if grad is False and view is not False and root_kinds & {Leaf.RG_LEAF, Leaf.NONLEAF}:
+            # A view keeps its root base's requires_grad even under no_grad (as a leaf).
             leaf.add(Leaf.RG_LEAF if view else Leaf.UNKNOWN)
-            if all_may_plain:
+            if root_kinds & {Leaf.PLAIN, Leaf.UNKNOWN}:
                 leaf.add(Leaf.PLAIN)
         elif grad is False:
             leaf.add(Leaf.PLAIN)
@@ -517,6 +527,9 @@ class ExpressionsMixin:
             for base in operands[0]:
                 if base.sort is T.TENSOR:  # remember it: asking the base for grad reaches its views
                     self.state.set(("views", base), (self.state.get(("views", base)) or frozenset()) | {result})
+            self.state.set(("view of", result), view)  # True: surely a view; None: maybe
+            # torch keeps every view's `_base` at the root: a maybe-view may be its own root
+            self.state.set(("view root", result), roots | (NOTHING if view else frozenset({result})))
         return frozenset({result})
 
 
