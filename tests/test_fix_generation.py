@@ -104,3 +104,14 @@ def test_scaled_initialisations_stay_leaves(line, expected):
 def test_other_initialisations_get_retain_grad(line):
     source = "import torch\n" + line + "\nw.sum().backward()\nprint(w.grad)\n"
     assert "w.retain_grad()" in fixed(source)
+
+
+def test_the_message_names_the_call_that_passed_the_tensor_in():
+    source = ("import torch\n"
+              "def show(t):\n    print(t.grad)\n"
+              "def train():\n    x = torch.ones(2, requires_grad=True)\n    y = x * 2\n"
+              "    y.sum().backward()\n    print(y.grad)\n    show(y)\n"
+              "train()\n")
+    messages = {d.line: d.message for d in lint_source(source)}
+    assert "(passed in on line 10)" in messages[3]  # show(y), inside train
+    assert "passed in" not in messages[9]  # train() made y itself

@@ -319,15 +319,27 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         if not found:
             return False
         if not self.quiet:
-            call_line = self.call_lines[0] if self.call_lines else None
             for late, states in found.items():
                 key = (span.line, span.column, late)
                 if key not in self.reads:
+                    call_line = self.passing_call_line(states[0])
                     # The first tensor explains; a fix must bind-retain every one of them.
                     bindings = tuple(dict.fromkeys(b for state in states for b in state.binding))
                     self.reads[key] = GradRead(span, text, subject, states[0].with_(binding=bindings), late,
                                                call_line)
         return True
+
+    def passing_call_line(self, state: TensorState) -> Optional[int]:
+        """The line of the call that handed the tensor to the (inlined) function reading it; None
+        when the function reading it made it, or when no call is being inlined."""
+        line = state.why.line if state.why is not None else None
+        if not self.call_lines or line is None:
+            return None
+        for depth in range(len(self.call_stack) - 1, -1, -1):
+            function = self.call_stack[depth]
+            if function.lineno <= line <= function.end_lineno:
+                return self.call_lines[depth + 1] if depth + 1 < len(self.call_lines) else None
+        return self.call_lines[0]
 
     def check_optimizer_argument(self, node: ast.AST, value: Value, optimizer: str) -> None:
         if self.quiet or self.state.dead or not value:
