@@ -151,6 +151,10 @@ class CallsMixin:
             return self.torch_call(qualname, node, args, kwargs)
         if qualname.startswith("math."):
             return self.opaque()
+        if qualname in api.NAMED_TUPLE_FACTORIES:
+            return self.record_class(node, args)
+        if qualname in api.NAMESPACE_CLASSES:
+            return self.namespace_instance(node, args, kwargs)
         if qualname in api.CHAINING_FUNCTIONS:
             values = self.all_values(args, kwargs)
             elements = NOTHING.union(*(self.iterate(v) for v in values))
@@ -746,9 +750,51 @@ class CallsMixin:
             for fobj in init:
                 if fobj.sort is T.FUNCTION:
                     self.inline(fobj, node, args, kwargs, self_value=frozenset({instance}))
+        elif "fields" in cls.extra and self.class_lookup(cls, "__post_init__") is None:
+            self.store_fields(instance, cls.extra["fields"], args, kwargs)
         elif args or kwargs or not self.class_is_known(cls):
-            # A generated __init__ (dataclass, NamedTuple) keeps its arguments where we can't see.
+            # A generated __init__ we do not model keeps its arguments where we can't see.
             self.escape_arguments(args, kwargs)
+        return frozenset({instance})
+
+    def store_fields(self, instance: Obj, fields: List[str], args: Args, kwargs: Kwargs) -> None:
+        """A record's generated __init__: each argument becomes the field it names, in order."""
+        if any(isinstance(node, ast.Starred) for node, _ in args) or "**" in kwargs or len(args) > len(fields):
+            self.escape_arguments(args, kwargs)
+            return
+        for field, (_node, value) in zip(fields, args):
+            self.set_attribute(instance, field, value)
+        for name, (_node, value) in kwargs.items():
+            if name in fields:
+                self.set_attribute(instance, name, value)
+            else:
+                self.escape(value)
+
+    def record_class(self, node, args: Args) -> Value:
+        """`collections.namedtuple("Name", "a b")` / `(..., ["a", "b"])`: a class with those fields."""
+        fields = None
+        if len(args) >= 2:
+            spec = self.known_const(args[1][1], None)
+            if isinstance(spec, str):
+                fields = spec.replace(",", " ").split()
+            elif isinstance(args[1][0], (ast.List, ast.Tuple)):
+                names = [e.value for e in args[1][0].elts if isinstance(e, ast.Constant)]
+                fields = names if len(names) == len(args[1][0].elts) and all(isinstance(n, str) for n in names) \
+                    else None
+        if fields is None:
+            return UNKNOWN
+        cls = self.site_obj(node, T.CLASS, label=self.known_const(args[0][1], None) or "namedtuple")
+        cls.extra.update(bases=[], namespace={}, fields=fields)
+        return frozenset({cls})
+
+    def namespace_instance(self, node, args: Args, kwargs: Kwargs) -> Value:
+        """`types.SimpleNamespace(h=t)`: an object whose attributes are its keyword arguments."""
+        if args or "**" in kwargs:
+            self.escape_arguments(args, kwargs)
+            return UNKNOWN
+        instance = self.site_obj(node, T.INSTANCE, label="SimpleNamespace")
+        for name, (_node, value) in kwargs.items():
+            self.set_attribute(instance, name, value)
         return frozenset({instance})
 
     def subclasses_tensor(self, cls: Obj, depth: int = 0) -> bool:

@@ -237,15 +237,18 @@ class StatementsMixin:
             if obj.sort is T.TENSOR:
                 self.tensor_attribute_write(obj, name, value, node)
             elif obj.sort in (T.INSTANCE, T.TORCH_MODULE, T.CLASS):
-                key = ("a", obj, name)
-                old = self.state.get(key)
-                self.state.set(key, value if strong or old is None else old | value)
-                names = self.state.get(("attrs", obj)) or frozenset()
-                if name not in names:
-                    self.state.set(("attrs", obj), names | {name})
+                self.set_attribute(obj, name, value, strong)
             elif obj.sort is T.UNKNOWN:
                 self.escape(value)
         self.record_binding(value, stmt, self.source.segment(node))
+
+    def set_attribute(self, obj: Obj, name: str, value: Value, strong: bool = True) -> None:
+        key = ("a", obj, name)
+        old = self.state.get(key)
+        self.state.set(key, value if strong or old is None else old | value)
+        names = self.state.get(("attrs", obj)) or frozenset()
+        if name not in names:
+            self.state.set(("attrs", obj), names | {name})
 
     def tensor_attribute_write(self, obj: Obj, name: str, value: Value, node) -> None:
         if name != "requires_grad":
@@ -516,6 +519,39 @@ class StatementsMixin:
             for name in names:
                 namespace[name] = self.state.get(("v", class_frame.key, name)) or UNKNOWN
         cls.extra["namespace"] = namespace
+        record = all(self.is_dataclass_decorator(d) for d in node.decorator_list) and bool(node.decorator_list)
+        named_tuple = any(o.sort is T.CONST and o.qualname in api.NAMED_TUPLE_BASES for b in bases for o in b)
+        if record or named_tuple:
+            fields = self.record_fields(node, bases, named_tuple)
+            if fields is not None:
+                cls.extra["fields"] = fields
         for decorator in node.decorator_list:
             self.eval(decorator)
-        self.bind_name(node.name, frozenset({cls}) if not node.decorator_list else UNKNOWN)
+        self.bind_name(node.name, frozenset({cls}) if not node.decorator_list or record else UNKNOWN)
+
+    def record_fields(self, node: ast.ClassDef, bases: List[Value], named_tuple: bool) -> Optional[List[str]]:
+        """The parameters of a record class's generated __init__, each stored as the attribute of
+        that name: the annotated names of the body, after those of record bases. None when they
+        are not that simple (ClassVar/InitVar annotations, `field(init=False)`, other bases)."""
+        fields: List[str] = []
+        for base in bases:
+            for obj in base:
+                if obj.sort is T.CLASS and "fields" in obj.extra:
+                    fields += obj.extra["fields"]
+                elif not (named_tuple and obj.sort is T.CONST and obj.qualname in api.NAMED_TUPLE_BASES):
+                    return None
+        for item in node.body:
+            if not (isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)):
+                continue
+            annotation = self.source.full_segment(item.annotation)
+            if "ClassVar" in annotation or "InitVar" in annotation or (
+                    isinstance(item.value, ast.Call) and any(k.arg == "init" for k in item.value.keywords)):
+                return None
+            if item.target.id not in fields:
+                fields.append(item.target.id)
+        return fields
+
+    def is_dataclass_decorator(self, decorator: ast.expr) -> bool:
+        """`@dataclass`, `@dataclasses.dataclass` or `@dataclass(frozen=True, ...)`."""
+        target = decorator.func if isinstance(decorator, ast.Call) and not decorator.args else decorator
+        return any(o.sort is T.CONST and o.qualname in api.DATACLASS_DECORATORS for o in self.eval(target))

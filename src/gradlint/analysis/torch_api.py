@@ -263,6 +263,11 @@ VECTORIZERS = frozenset({"torch.nn.utils.parameters_to_vector",
 
 # Standard-library functions that combine iterables (their result iterates over all of them).
 CHAINING_FUNCTIONS = frozenset({"itertools.chain", "itertools.chain.from_iterable"})
+# Record classes whose generated __init__ stores each argument as the field of that name, in order.
+DATACLASS_DECORATORS = frozenset({"dataclasses.dataclass"})
+NAMED_TUPLE_BASES = frozenset({"typing.NamedTuple"})
+NAMED_TUPLE_FACTORIES = frozenset({"collections.namedtuple"})
+NAMESPACE_CLASSES = frozenset({"types.SimpleNamespace", "argparse.Namespace"})
 FORWARD_HOOK_REGISTRATION = "register_forward_hook"
 
 # Calls known never to call retain_grad() on (or otherwise change) what they are given.
