@@ -669,11 +669,18 @@ class CallsMixin:
         inputs = [self.flatten_tensors(v) for v in self.all_values(args, kwargs)]
         if q in api.SEQUENTIAL:
             value = inputs[0] if inputs else UNKNOWN
-            for child in module.extra.get("children", ()):
-                out = NOTHING
-                for obj in child:
-                    out |= self.call_object(obj, node, [(node, value)], {})
-                value = out or UNKNOWN
+            saved = self.context, self.child_path
+            try:
+                for index, child in enumerate(module.extra.get("children", ())):
+                    # Each child's output is an object of its own, named `model[i]` in messages.
+                    self.context = saved[0] + (("child", index),)
+                    self.child_path = saved[1] + (index,)
+                    out = NOTHING
+                    for obj in child:
+                        out |= self.call_object(obj, node, [(node, value)], {})
+                    value = out or UNKNOWN
+            finally:
+                self.context, self.child_path = saved
             return value
         if q in api.IDENTITY_MODULES:
             return inputs[0] if inputs else UNKNOWN
@@ -708,8 +715,11 @@ class CallsMixin:
     def module_output(self, node, grad, inputs, key=None) -> Value:
         """The output of a layer with parameters: a non-leaf whenever grad mode is on."""
         if grad is True and not self.parameters_may_be_frozen:
-            why = self.why(node, f"`{self.source.segment(node)}` on line {node.lineno} is the output "
-                                 "of a module with parameters")
+            call = f"`{self.source.segment(node)}`"
+            if self.child_path and isinstance(node, ast.Call):
+                child = self.source.segment(node.func) + "".join(f"[{i}]" for i in self.child_path)
+                call = f"`{child}` in {call}"
+            why = self.why(node, f"{call} on line {node.lineno} is the output of a module with parameters")
             return frozenset({self.new_tensor(node, {Leaf.NONLEAF}, why, key=key)})
         return self.op_result(node, inputs, self.source.segment(node), key=key)
 

@@ -61,6 +61,7 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         self.context: Tuple[int, ...] = ()
         self.call_stack: List[ast.AST] = []
         self.call_lines: List[int] = []  # lines of the calls being inlined, outermost first
+        self.child_path: Tuple[int, ...] = ()  # indices of the nn.Sequential children being run
         self.inlined: set = set()
         self.inline_counts: dict = {}  # function node -> times inlined
         self.deferred_bodies: dict = {}  # function node -> is a generator or coroutine
