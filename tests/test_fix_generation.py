@@ -115,3 +115,14 @@ def test_the_message_names_the_call_that_passed_the_tensor_in():
     messages = {d.line: d.message for d in lint_source(source)}
     assert "(passed in on line 9)" in messages[3]  # show(y), inside train
     assert "passed in" not in messages[8]  # train() made y itself
+
+
+def test_a_sequential_childs_output_is_named_in_the_message():
+    source = ("import torch\n"
+              "model = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))\n"
+              "feats = []\n"
+              "model[0].register_forward_hook(lambda m, i, o: feats.append(o))\n"
+              "model(torch.randn(2, 3)).sum().backward()\n"
+              "print(feats[0].grad)\n")
+    (diagnostic,) = lint_source(source)
+    assert "`model[0]` in `model(torch.randn(2, 3))` on line 5" in diagnostic.message
