@@ -15,10 +15,10 @@ import re
 from typing import Dict, List, Optional, Tuple
 
 from . import torch_api as api
-from ..prefilter import finding_offsets
 from .calls import CallsMixin
 from .expressions import ExpressionsMixin
 from .facts import Facts, GradRead, NonLeafOptimizerArgument, Span
+from .hot import hot_offsets
 from .source import SourceText
 from .state import State
 from .statements import StatementsMixin
@@ -89,7 +89,7 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         self.exhaustive = exhaustive
         self.large = len(source.lines) > LARGE_FILE_LINES and not exhaustive
         # Byte offsets of the text a finding needs nearby, to tell hot code from cold (see hot()).
-        self.hot_offsets = finding_offsets(source.data, optimizer_aliases(tree, source))
+        self.hot_offsets = hot_offsets(tree, source)
         self.line_offsets = source.line_byte_offsets()
         self.module_frame = Frame("module", None, is_module=True)
         self.frame = self.module_frame
@@ -132,7 +132,7 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
                 self.state = saved_state
 
     # ----------------------------------------------------------------- hot and cold code
-    # Code whose text holds nothing a finding needs (see prefilter.finding_offsets) is cold: a
+    # Code whose text holds nothing a finding needs (see hot.py) is cold: a
     # function the file never calls is analysed on its own only when it is hot, and in a large
     # file long cold module-level statements (data tables) are skipped. Cold functions still run
     # where hot code calls them. Skipping only loses knowledge (names become unknown), so it never
@@ -359,30 +359,6 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
 
     def why(self, node, text: str, **fields) -> Why:
         return Why(node.lineno, node.col_offset, text, **fields)
-
-
-def optimizer_aliases(tree: ast.Module, source: SourceText) -> List[str]:
-    """Names the module binds to torch.optim or its classes without spelling `optim` where they
-    are used (`from torch.optim import SGD`, `import torch.optim as opt`, `O = torch.optim`)."""
-    names: List[str] = []
-    if "optim" not in source.text:
-        return names
-    for stmt in tree.body:
-        if isinstance(stmt, ast.ImportFrom) and not stmt.level:
-            module = stmt.module or ""
-            if module == "torch.optim" or module.startswith("torch.optim."):
-                names += [alias.asname or alias.name for alias in stmt.names]
-            elif module == "torch":
-                names += [alias.asname for alias in stmt.names if alias.asname and alias.name == "optim"]
-        elif isinstance(stmt, ast.Import):
-            names += [alias.asname for alias in stmt.names if alias.asname and alias.name.startswith("torch.optim")]
-        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None and \
-                "optim" in "".join(source.lines[stmt.lineno - 1:stmt.end_lineno]):
-            if any(isinstance(n, ast.Attribute) and "optim" in n.attr or isinstance(n, ast.Name) and "optim" in n.id
-                   for n in ast.walk(stmt.value)):
-                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                names += [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
-    return [name for name in names if name != "*" and "optim" not in name]
 
 
 def analyse(tree: ast.Module, source: SourceText, exhaustive: bool = False) -> Facts:
