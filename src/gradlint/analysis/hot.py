@@ -3,7 +3,7 @@
 A function the file never calls is analysed on its own only when its text is hot, and in large
 files long cold module-level statements are skipped (see `Interpreter.hot`). What is hot is what
 the pre-filter looks for (`prefilter.finding_offsets`: `.grad` reads, getattr literals, `optim`),
-plus the names this module binds to torch.optim, which build optimizers without spelling it.
+plus the names the linted module binds to torch.optim, which build optimizers without spelling it.
 """
 from __future__ import annotations
 
