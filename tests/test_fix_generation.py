@@ -75,6 +75,9 @@ def test_line_endings_bom_and_cookie_are_kept():
     ("w = torch.randn(3, requires_grad=True,).double()", "w = torch.randn(3, requires_grad=True, dtype=torch.float64)"),
     ("w = torch.randn(3, requires_grad=True).to(torch.float64)", "w = torch.randn(3, requires_grad=True, dtype=torch.float64)"),
     ("w = torch.nn.Parameter(torch.randn(3)).double()", "w = torch.nn.Parameter(torch.randn(3).double())"),
+    # Parameter takes requires_grad= but no device= or dtype=: the move goes inside, even then
+    ("w = torch.nn.Parameter(torch.zeros(3), requires_grad=True).to(torch.float64)",
+     "w = torch.nn.Parameter(torch.zeros(3).to(torch.float64), requires_grad=True)"),
 ])
 def test_moved_leaf_fixes_create_it_in_place(line, expected):
     source = f"import torch\n{line}\n(w * 2).sum().backward()\nprint(w.grad)\n"

@@ -27,7 +27,16 @@ def creation_fix(why: Why, source: SourceText) -> Optional[Fix]:
     keywords = {k.arg for k in inner.keywords}
     # `.cuda()` part: from the end of the inner call to the end of the move call.
     suffix = Edit(end_of(source, inner), end_of(source, move), "")
-    if "requires_grad" in keywords and None not in keywords:
+    if is_parameter_call(inner):
+        # nn.Parameter takes no device or dtype: move the data before wrapping it.
+        if len(inner.args) != 1 or keywords - {"requires_grad"}:
+            return None
+        argument = inner.args[0]
+        move_text = source.slice(end_of(source, inner), end_of(source, move))
+        at = end_of(source, argument)
+        return Fix(SAFE, f"Move the tensor before wrapping it: `{move_text}` inside the Parameter",
+                   (Edit(at, at, move_text), suffix))
+    if "requires_grad" in keywords and None not in keywords and is_factory_call(inner):
         extra = placement_keywords(why.move, move, inner, source)
         if extra is None or any(k.split("=")[0] in keywords for k in extra):
             return None
@@ -38,13 +47,13 @@ def creation_fix(why: Why, source: SourceText) -> Optional[Fix]:
         separator = " " if before.rstrip().endswith(",") else ", "
         insertion = Edit(closing, closing, separator + ", ".join(extra))
         return Fix(SAFE, f"Create the tensor with {', '.join(extra)}", (insertion, suffix))
-    if len(inner.args) == 1 and not inner.keywords and is_parameter_call(inner):
-        argument = inner.args[0]
-        move_text = source.slice(end_of(source, inner), end_of(source, move))
-        at = end_of(source, argument)
-        return Fix(SAFE, f"Move the tensor before wrapping it: `{move_text}` inside the Parameter",
-                   (Edit(at, at, move_text), suffix))
     return None
+
+
+def is_factory_call(call: ast.Call) -> bool:
+    """`torch.randn(...)` and the other factories that take `device=` and `dtype=`."""
+    name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+    return f"torch.{name}" in api.FACTORIES
 
 
 def is_parameter_call(call) -> bool:
