@@ -73,10 +73,18 @@ class CallsMixin:
         return None
 
     # ----------------------------------------------------------------- dispatch
+    def run_backward(self, node, args: Args, kwargs: Kwargs, inputs_position: int) -> None:
+        """`backward()`; with `inputs=`, the tensors named there get their .grad filled (and
+        retain it from then on, leaves or not), as if retain_grad() ran just before."""
+        inputs = self.argument(args, kwargs, "inputs", inputs_position)
+        if inputs is not None:
+            self.retain(self.flatten_tensors(inputs[1]), node)
+        self.backward(node)
+
     def call_method(self, receiver: Value, name: str, node, args: Args, kwargs: Kwargs) -> Value:
         out = NOTHING
         if name == "backward":
-            self.backward(node)
+            self.run_backward(node, args, kwargs, inputs_position=3)
         if name == api.FORWARD_HOOK_REGISTRATION:
             self.register_hook(receiver, args)
             return UNKNOWN
@@ -171,6 +179,9 @@ class CallsMixin:
             return self.maybe_identity(node, args[0][1])
         if q in api.FACTORIES:
             return self.factory(q, node, args, kwargs)
+        if q in api.LEGACY_TENSOR_TYPES:
+            return frozenset({self.new_tensor(node, {Leaf.PLAIN}, device="cpu", dtype=api.LEGACY_TENSOR_TYPES[q],
+                                              fresh=True)})
         if q in api.PARAMETER_CLASSES:
             return self.parameter(node, args, kwargs)
         if q in api.VARIABLE_CLASSES:
@@ -204,7 +215,7 @@ class CallsMixin:
             self.check_optimizer(q, args, kwargs)
             return frozenset({self.site_obj(node, T.OPTIMIZER, qualname=q)})
         if q in api.BACKWARD_FUNCTIONS:
-            self.backward(node)
+            self.run_backward(node, args, kwargs, inputs_position=5)
             return self.const(None)
         if q in api.REPARAMETRIZATIONS or (q.startswith(api.PRUNE_PREFIX) and q not in api.PRUNE_NONPRUNING):
             return self.reparametrize(q, node, args, kwargs)

@@ -6,7 +6,7 @@ from typing import List, Optional
 
 from . import torch_api as api
 from .state import State, merged
-from .values import (NOTHING, UNKNOWN, Binding, Leaf, Obj, Shape, T, Value)
+from .values import (NOTHING, UNKNOWN, Binding, Leaf, Obj, Retain, Shape, T, Value)
 
 MAX_UNROLL = 16
 COMPACT_DEPTH = 8  # layers above the innermost merge base before they are flattened
@@ -251,6 +251,10 @@ class StatementsMixin:
             self.state.set(("attrs", obj), names | {name})
 
     def tensor_attribute_write(self, obj: Obj, name: str, value: Value, node) -> None:
+        if name == "grad":  # `t.grad = g` fills .grad by hand, non-leaf or not: reads are unprovable
+            state = self.tensor_state(obj)
+            self.set_tensor_state(obj, state.with_(retain=state.retain | {Retain.MAYBE}))
+            return
         if name != "requires_grad":
             return
         flag = self.truth(value)

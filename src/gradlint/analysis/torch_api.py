@@ -14,8 +14,17 @@ FACTORIES = frozenset(
     for name in """tensor randn rand zeros ones empty full arange linspace logspace eye randint
     randperm normal empty_strided tril_indices triu_indices complex polar as_strided_scatter
     zeros_like ones_like empty_like full_like rand_like randn_like randint_like
-    from_numpy asarray frombuffer""".split()
+    from_numpy asarray as_tensor frombuffer""".split()
 )
+# Legacy constructors (`torch.Tensor([1, 2])`, `torch.FloatTensor(2, 2)`): a fresh leaf on the CPU
+# that does not require grad, of the type's dtype.
+LEGACY_TENSOR_TYPES = {
+    "torch." + name: dtype for name, dtype in (
+        ("Tensor", "float32"), ("FloatTensor", "float32"), ("DoubleTensor", "float64"),
+        ("HalfTensor", "float16"), ("BFloat16Tensor", "bfloat16"), ("LongTensor", "int64"),
+        ("IntTensor", "int32"), ("ShortTensor", "int16"), ("CharTensor", "int8"),
+        ("ByteTensor", "uint8"), ("BoolTensor", "bool"))
+}
 # Positional index of the argument that is the source tensor for `*_like` factories.
 LIKE_FACTORIES = frozenset(n for n in FACTORIES if n.endswith("_like"))
 # `x.new_zeros(...)`: a fresh leaf, requires grad only if asked.
