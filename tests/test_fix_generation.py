@@ -116,8 +116,8 @@ def test_the_message_names_the_call_that_passed_the_tensor_in():
               "    y.sum().backward()\n    print(y.grad)\n    show(y)\n"
               "train()\n")
     messages = {d.line: d.message for d in lint_source(source)}
-    assert "(passed in on line 9)" in messages[3]  # show(y), inside train
-    assert "passed in" not in messages[8]  # train() made y itself
+    assert "(in the call on line 9)" in messages[3]  # show(y), inside train
+    assert "in the call" not in messages[8]  # train() made y itself
 
 
 def test_a_sequential_childs_output_is_named_in_the_message():

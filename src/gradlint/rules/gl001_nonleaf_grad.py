@@ -83,5 +83,5 @@ and optimizers accept `w`; it is safe.
             advice = "read .grad of the original parameters (e.g. weight_orig, parametrizations.weight.original)"
         else:
             advice += ", or read .grad of the leaf it comes from"
-        called = f" (passed in on line {read.escaped_call})" if read.escaped_call else ""
+        called = f" (in the call on line {read.escaped_call})" if read.escaped_call else ""
         return f"`{subject}.grad` is always None: {subject} is not a leaf ({reason}){called}; {advice}"

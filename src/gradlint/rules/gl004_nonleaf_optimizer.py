@@ -57,5 +57,6 @@ message says how.
             advice = "create the leaf where it lives: torch.randn(..., device=..., dtype=..., requires_grad=True)"
         else:
             advice = "pass the leaf, or make the final tensor a leaf: (expr).detach().requires_grad_()"
-        return (f"{argument.optimizer} raises ValueError: can't optimize a non-leaf Tensor: "
+        where = " on a GPU" if why is not None and why.gpu_only else ""
+        return (f"{argument.optimizer} raises ValueError{where}: can't optimize a non-leaf Tensor: "
                 f"`{argument.subject}` is not a leaf ({reason}); {advice}")
