@@ -65,10 +65,24 @@ It changes no values and is safe when the tensor was created in the same stateme
         if why.move == "as_subclass" or (why.move and why.move[0].isupper()):
             advice = "wrap the leaf itself, or read .grad of the tensor before wrapping"
         elif is_parameter_call(moved):
-            advice = "move the tensor before wrapping it: nn.Parameter(t.cuda()), or move the whole module"
+            advice = (f"move the tensor before wrapping it: nn.Parameter(t{written_move(why)}), "
+                      "or move the whole module")
         elif why.changes == "dtype":
-            advice = "create it with the dtype: torch.randn(..., dtype=..., requires_grad=True)"
+            advice = f"create it with the dtype: {written_factory(moved)}(..., dtype=..., requires_grad=True)"
         else:
-            advice = "create it on the device: torch.randn(..., device=..., requires_grad=True)"
+            advice = f"create it on the device: {written_factory(moved)}(..., device=..., requires_grad=True)"
         verdict = "is None on a GPU" if why.gpu_only else "is always None"
         return f"`{subject}.grad` {verdict}: {subject} is not a leaf ({why.text}); {advice}"
+
+
+def written_move(why) -> str:
+    """The move as the code wrote it (`.cuda()`, `.to(torch.float64)`), shortened."""
+    text = why.text.split("`")[1] if why.text.count("`") >= 2 else ".cuda()"
+    return text if text.startswith(".") and len(text) <= 30 else ".cuda()"
+
+
+def written_factory(moved) -> str:
+    """`torch.rand` when the moved tensor came from `torch.rand(...)`; else `torch.randn`."""
+    if isinstance(moved, ast.Call) and isinstance(moved.func, ast.Attribute) and isinstance(moved.func.value, ast.Name):
+        return f"{moved.func.value.id}.{moved.func.attr}"
+    return "torch.randn"
