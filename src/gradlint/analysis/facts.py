@@ -29,6 +29,7 @@ class GradRead:
     state: TensorState  # the state that makes it a finding
     late_retain: bool  # True: retained only after the backward (GL003)
     escaped_call: Optional[int] = None  # a helper's read: the line of the call that passed it
+    repeated_loop: Optional[int] = None  # None only from this loop's second iteration on (its line)
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,8 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         self.call_stack: List[ast.AST] = []
         self.call_lines: List[int] = []  # lines of the calls being inlined, outermost first
         self.child_path: Tuple[int, ...] = ()  # indices of the nn.Sequential children being run
+        self.repeated_loop: Optional[int] = None  # line of the loop whose second iteration runs
+        self.filled_reads: set = set()  # (line, column) of reads that some visit found filled
         self.inlined: set = set()
         self.inline_counts: dict = {}  # function node -> times inlined
         self.deferred_bodies: dict = {}  # function node -> is a generator or coroutine
@@ -300,35 +302,45 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         text = self.source.segment(subject)
         if text in self.leaf_guards:
             return False
+        found = self.none_states(value)
+        if not found:
+            self.filled_reads.add((span.line, span.column))  # filled (or unknown) on some visit
+            return False
+        if not self.quiet:
+            for late, states in found.items():
+                key = (span.line, span.column, late)
+                known = self.reads.get(key)
+                # "In later iterations" only for a read that an earlier iteration made filled.
+                repeated = self.repeated_loop if (span.line, span.column) in self.filled_reads else None
+                if known is None or (known.repeated_loop is not None and repeated is None):
+                    call_line = self.passing_call_line(states[0])
+                    # The first tensor explains; a fix must bind-retain every one of them.
+                    bindings = tuple(dict.fromkeys(b for state in states for b in state.binding))
+                    self.reads[key] = GradRead(span, text, subject, states[0].with_(binding=bindings), late,
+                                               call_line, repeated)
+        return True
+
+    def none_states(self, value: Value) -> Dict[bool, List[TensorState]]:
+        """{late retain?: the tensor states} when every tensor in `value` has a None .grad (empty:
+        some path may read a filled or unknown grad)."""
         epoch = self.epoch()
-        found: Dict[bool, List[TensorState]] = {}  # late retain? -> the states that make it a finding
+        found: Dict[bool, List[TensorState]] = {}
         for obj in ordered(value):
             if obj.sort is T.CONST and obj.qualname is None:
                 continue
             if obj.sort is not T.TENSOR:
-                return False
+                return {}
             state = self.tensor_state(obj)
             if state.leaf != {Leaf.NONLEAF}:
-                return False
+                return {}
             if state.retain == {Retain.NO}:
                 found.setdefault(False, []).append(state)
             elif (state.retain == {Retain.LATE} and state.retain_epoch == epoch.count
                   and state.retain_epoch >= epoch.floor):
                 found.setdefault(True, []).append(state)
             else:
-                return False
-        if not found:
-            return False
-        if not self.quiet:
-            for late, states in found.items():
-                key = (span.line, span.column, late)
-                if key not in self.reads:
-                    call_line = self.passing_call_line(states[0])
-                    # The first tensor explains; a fix must bind-retain every one of them.
-                    bindings = tuple(dict.fromkeys(b for state in states for b in state.binding))
-                    self.reads[key] = GradRead(span, text, subject, states[0].with_(binding=bindings), late,
-                                               call_line)
-        return True
+                return {}
+        return found
 
     def passing_call_line(self, state: TensorState) -> Optional[int]:
         """The line of the call that handed the tensor to the (inlined) function reading it; None

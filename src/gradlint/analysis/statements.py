@@ -362,18 +362,20 @@ class StatementsMixin:
         iterable = self.eval(node.iter)
         unrolled = self.unrollable(iterable, node)
         if unrolled is not None:
-            context = self.context
-            for index, item in enumerate(unrolled):
-                # Each iteration makes objects of its own: `c = y.sum()` in iteration 2 is not the
-                # tensor iteration 1 made there.
-                self.context = context + (("iteration", id(node), index),)
-                self.loops.append(([], []))
-                try:
+            context, repeated = self.context, self.repeated_loop
+            try:
+                for index, item in enumerate(unrolled):
+                    # Each iteration makes objects of its own: `c = y.sum()` in iteration 2 is not
+                    # the tensor iteration 1 made there.
+                    self.context = context + (("iteration", id(node), index),)
+                    if index == 1 and repeated is None:
+                        self.repeated_loop = node.lineno  # reads None only from here on say so
+                    self.loops.append(([], []))
                     body = self.run_branch(self.state, lambda item=item: self.loop_body(node, item))
-                finally:
-                    self.context = context
-                continues, breaks = self.loops.pop()
-                self.state = merged(self.state, [body] + continues)
+                    continues, breaks = self.loops.pop()
+                    self.state = merged(self.state, [body] + continues)
+            finally:
+                self.context, self.repeated_loop = context, repeated
             self.exec_block(node.orelse)
             return
         self.loop(node, lambda: self.loop_body(node, self.iterate(iterable)))
@@ -434,6 +436,8 @@ class StatementsMixin:
                 if not last:
                     self.quiet -= 1
             back_edges = [end] + continues
+            if not last:
+                self.second_iteration(node, body, merged(entry, back_edges))
             head = merged(entry, [entry.child()] + back_edges)
         exits = list(breaks)
         if not runs_forever:
@@ -441,6 +445,22 @@ class StatementsMixin:
         self.state = merged(entry, exits)
         if not self.state.dead and getattr(node, "orelse", None):
             self.exec_block(node.orelse)
+
+    def second_iteration(self, node, body, start: State) -> None:
+        """Run the body once more from where the first iteration left off, for reads that are
+        None on every path of the second iteration (a leaf rebound to a non-leaf at the end of the
+        body: iterated attacks, `x = x - lr * x.grad`). Its state is dropped; the joined run that
+        follows decides everything else, and its findings take precedence."""
+        if start.dead:
+            return
+        saved_state, saved_loop = self.state, self.repeated_loop
+        self.repeated_loop = node.lineno
+        self.loops.append(([], []))
+        try:
+            self.run_branch(start, body)
+        finally:
+            self.loops.pop()
+            self.state, self.repeated_loop = saved_state, saved_loop
 
     # ----------------------------------------------------------------- with
     def stmt_With(self, node) -> None:

@@ -45,3 +45,11 @@ def origin_of(why) -> Optional[Origin]:
     if why is None:
         return None
     return Origin(Location(why.line, why.column + 1), why.text)
+
+
+def none_verdict(read, always: str = "is always None") -> str:
+    """How the read is None: always, or in the iterations of a loop after the first (a leaf rebound
+    to a non-leaf at the end of the loop body)."""
+    if getattr(read, "repeated_loop", None) is not None:
+        return f"is None in the later iterations of the loop on line {read.repeated_loop}"
+    return always

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..analysis.values import Category
 from ..fixes.retain import retain_fix
 from ..fixes.scaled import scaled_leaf_fix
-from .base import Rule, origin_of
+from .base import Rule, none_verdict, origin_of
 
 
 class NonLeafGradRead(Rule):
@@ -68,7 +68,7 @@ and optimizers accept `w`; it is safe.
             why = read.state.why
             if read.late_retain or (why is not None and why.category is Category.MOVED):
                 continue
-            fix = scaled_leaf_fix(read, context.source) or retain_fix(read, context.source)
+            fix = None if read.repeated_loop else scaled_leaf_fix(read, context.source) or retain_fix(read, context.source)
             yield self.diagnostic(context, read.span, self.message(read), origin_of(why), fix)
 
     @staticmethod
@@ -77,11 +77,14 @@ and optimizers accept `w`; it is safe.
         reason = why.text if why else "it is computed from a tensor that requires grad"
         advice = f"call {subject}.retain_grad() before backward()" if subject.isidentifier() or \
             subject.replace(".", "").replace("_", "").isalnum() else "bind it to a name and call retain_grad() on it before backward()"
-        if why is not None and "requires_grad=True" in why.text:
+        if read.repeated_loop is not None:
+            advice = (f"to step a leaf in a loop, rebind a leaf: {subject} = (...).detach().requires_grad_()"
+                      if subject.isidentifier() else advice)
+        elif why is not None and "requires_grad=True" in why.text:
             advice += "; to keep a scaled weight a leaf, scale first: (torch.randn(...) * s).requires_grad_()"
         elif why is not None and why.category is Category.REPARAMETRIZED:
             advice = "read .grad of the original parameters (e.g. weight_orig, parametrizations.weight.original)"
         else:
             advice += ", or read .grad of the leaf it comes from"
         called = f" (in the call on line {read.escaped_call})" if read.escaped_call else ""
-        return f"`{subject}.grad` is always None: {subject} is not a leaf ({reason}){called}; {advice}"
+        return f"`{subject}.grad` {none_verdict(read)}: {subject} is not a leaf ({reason}){called}; {advice}"

@@ -5,7 +5,7 @@ import ast
 
 from ..analysis.values import Category
 from ..fixes.creation import creation_fix, is_parameter_call
-from .base import Rule, origin_of
+from .base import Rule, none_verdict, origin_of
 
 
 class MovedLeafGradRead(Rule):
@@ -71,7 +71,7 @@ It changes no values and is safe when the tensor was created in the same stateme
             advice = f"create it with the dtype: {written_factory(moved)}(..., dtype=..., requires_grad=True)"
         else:
             advice = f"create it on the device: {written_factory(moved)}(..., device=..., requires_grad=True)"
-        verdict = "is None on a GPU" if why.gpu_only else "is always None"
+        verdict = "is None on a GPU" if why.gpu_only else none_verdict(read)
         return f"`{subject}.grad` {verdict}: {subject} is not a leaf ({why.text}); {advice}"
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..diagnostic import Location, Origin
 from ..fixes.retain import retain_fix
-from .base import Rule
+from .base import Rule, none_verdict
 
 
 class LateRetainGrad(Rule):
@@ -62,5 +62,5 @@ safe when the tensor requires grad on every path there (the call raises on tenso
     def message(read) -> str:
         subject, state = read.subject, read.state
         after = f" on line {state.backward_line}" if state.backward_line else ""
-        return (f"`{subject}.grad` is always None: {subject}.retain_grad() on line {state.retain_line} "
+        return (f"`{subject}.grad` {none_verdict(read)}: {subject}.retain_grad() on line {state.retain_line} "
                 f"ran after backward(){after}; call it before backward()")
