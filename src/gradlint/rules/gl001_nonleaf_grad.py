@@ -68,7 +68,9 @@ and optimizers accept `w`; it is safe.
             why = read.state.why
             if read.late_retain or (why is not None and why.category is Category.MOVED):
                 continue
-            fix = None if read.repeated_loop else scaled_leaf_fix(read, context.source) or retain_fix(read, context.source)
+            # A leaf rebound in a loop wants rebinding a leaf, not retain_grad(): no automatic fix.
+            fix = None if read.repeated_loop else (scaled_leaf_fix(read, context.source)
+                                                   or retain_fix(read, context.source))
             yield self.diagnostic(context, read.span, self.message(read), origin_of(why), fix)
 
     @staticmethod
