@@ -14,7 +14,9 @@ class NonLeafGradRead(Rule):
     docs = """
 ## What it does
 Finds reads of `.grad` on tensors computed from a tensor that requires grad (`y = x * 3`,
-`out = model(x)`, `h[0]`, `loss`), when `y.retain_grad()` did not run before `backward()`.
+`out = model(x)`, `h[0]`, `loss`), when `y.retain_grad()` did not run before `backward()`. In a
+loop that starts from a leaf and rebinds the name to an expression of it at the end of the body
+(`x = x - lr * x.grad`, iterated attacks), the read is None from the second iteration on.
 
 ## Why is this bad
 `backward()` fills `.grad` only on leaf tensors. On any other tensor `.grad` stays `None`, so code
@@ -61,6 +63,8 @@ and optimizers accept `w`; it is safe.
     invalid = [
         "import torch\nx = torch.tensor(2.0, requires_grad=True)\ny = x * 3\nz = y * 4\nz.backward()\nprint(y.grad)  # error\n",
         "import torch\nimport torch.nn as nn\nm = nn.Linear(3, 1)\nout = m(torch.ones(1, 3))\nout.sum().backward()\nprint(out.grad)  # error\n",
+        "import torch\nx = torch.ones(2, requires_grad=True)\nfor _ in range(3):\n    x.sum().backward()\n"
+        "    print(x.grad)  # error\n    x = x * 0.5\n",
     ]
 
     def check(self, facts, context):
