@@ -436,7 +436,7 @@ class StatementsMixin:
                 if not last:
                     self.quiet -= 1
             back_edges = [end] + continues
-            if not last:
+            if not last and self.hot(node):  # only a read in the loop itself can need it
                 self.second_iteration(node, body, merged(entry, back_edges))
             head = merged(entry, [entry.child()] + back_edges)
         exits = list(breaks)
