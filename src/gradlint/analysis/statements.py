@@ -421,7 +421,9 @@ class StatementsMixin:
         self.loop(node, body, runs_forever=truth is True and literal)
 
     def loop(self, node, body, runs_forever: bool = False) -> None:
-        """Run the body twice from the joined state; only the second run reports."""
+        """Run the body twice from the joined state; only the second run reports. Between the two,
+        for a loop whose text holds a read, one more run from where the first iteration left off
+        (`second_iteration`)."""
         entry = self.state
         head = entry
         for attempt in range(2):
