@@ -129,3 +129,9 @@ def test_a_sequential_childs_output_is_named_in_the_message():
               "print(feats[0].grad)\n")
     (diagnostic,) = lint_source(source)
     assert "`model[0]` in `model(torch.randn(2, 3))` on line 5" in diagnostic.message
+
+
+def test_a_guard_that_proves_the_grad_none_skips_its_branch():
+    source = ("import torch\nx = torch.ones(2, requires_grad=True)\ny = x * 2\ny.sum().backward()\n"
+              "if isinstance(y, torch.Tensor) and y.grad is not None:\n    print(y.grad)\n")
+    assert [d.line for d in lint_source(source)] == [5]  # line 6 never runs

@@ -307,10 +307,35 @@ class StatementsMixin:
         self.state = exits[0] if len(exits) == 1 else merged(base, exits)
 
     def condition(self, test) -> Optional[bool]:
+        if isinstance(test, ast.BoolOp):
+            return self.bool_condition(test)
         value = self.eval(test)
         if isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__":
             return None
         return self.truth(value)
+
+    def bool_condition(self, test: ast.BoolOp) -> Optional[bool]:
+        """`a and b` is false as soon as one operand surely is (`isinstance(t, Tensor) and t.grad is
+        not None` of a proven None grad), `a or b` true as soon as one is; the operands after the
+        deciding one do not run, as in Python."""
+        is_and = isinstance(test.op, ast.And)
+        truth: Optional[bool] = is_and
+        guards = 0
+        try:
+            for item in test.values:
+                part = self.condition(item)
+                if part is (not is_and):
+                    return part
+                if part is None:
+                    truth = None
+                guard = self.leaf_guard(item) if is_and else None
+                if guard:  # `x.is_leaf and x.grad`: the later operands read a leaf's grad
+                    self.leaf_guards.append(guard)
+                    guards += 1
+        finally:
+            for _ in range(guards):
+                self.leaf_guards.pop()
+        return truth
 
     def leaf_guard(self, test) -> Optional[str]:
         """`if x.is_leaf` / `x.is_leaf and ...`: inside, reads of `x.grad` are of a leaf."""
