@@ -87,7 +87,8 @@ and optimizers accept `w`; it is safe.
             advice = (f"to step a leaf in a loop, rebind a leaf: {subject} = (...).detach().requires_grad_()"
                       if subject.isidentifier() else advice)
         elif why is not None and "requires_grad=True" in why.text:
-            advice += "; to keep a scaled weight a leaf, scale first: (torch.randn(...) * s).requires_grad_()"
+            advice = ("keep the scaled weight a leaf: scale first, then ask for grad: "
+                      f"(torch.randn(...) * s).requires_grad_(); or {advice}")
         elif why is not None and why.category is Category.REPARAMETRIZED:
             advice = "read .grad of the original parameters (e.g. weight_orig, parametrizations.weight.original)"
         else:
