@@ -135,3 +135,9 @@ def test_a_guard_that_proves_the_grad_none_skips_its_branch():
     source = ("import torch\nx = torch.ones(2, requires_grad=True)\ny = x * 2\ny.sum().backward()\n"
               "if isinstance(y, torch.Tensor) and y.grad is not None:\n    print(y.grad)\n")
     assert [d.line for d in lint_source(source)] == [5]  # line 6 never runs
+
+
+def test_a_condition_decided_early_drops_its_leaf_guards():
+    source = ("import torch\nx = torch.ones(2, requires_grad=True)\ny = x * 2\ny.sum().backward()\n"
+              "if y.is_leaf and False:\n    pass\nprint(y.grad)\n")
+    assert [d.line for d in lint_source(source)] == [7]

@@ -4,7 +4,8 @@ from __future__ import annotations
 import ast
 import builtins
 import operator
-from typing import List, Optional
+from contextlib import closing
+from typing import Iterator, List, Optional
 
 from . import torch_api as api
 from .values import (NOTHING, UNKNOWN, Category, Leaf, Obj, Shape, T, TensorState, Value, Why)
@@ -389,10 +390,19 @@ class ExpressionsMixin:
 
     def expr_BoolOp(self, node: ast.BoolOp) -> Value:
         out = NOTHING
+        with closing(self.guarded_operands(node)) as operands:
+            for item in operands:
+                out |= self.eval(item)
+        return out
+
+    def guarded_operands(self, node: ast.BoolOp) -> Iterator[ast.expr]:
+        """The operands of `a and b and ...` in order, each evaluated with the `is_leaf` guards of
+        the operands before it in force (`x.is_leaf and x.grad`: the later operands read a leaf's
+        grad). Close it (`contextlib.closing`) to drop the guards when stopping early."""
         guards = 0
         try:
             for item in node.values:
-                out |= self.eval(item)
+                yield item
                 guard = self.leaf_guard(item) if isinstance(node.op, ast.And) else None
                 if guard:
                     self.leaf_guards.append(guard)
@@ -400,7 +410,6 @@ class ExpressionsMixin:
         finally:
             for _ in range(guards):
                 self.leaf_guards.pop()
-        return out
 
     def expr_Compare(self, node: ast.Compare) -> Value:
         operands = [self.eval(node.left)] + [self.eval(c) for c in node.comparators]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+from contextlib import closing
 from typing import List, Optional
 
 from . import torch_api as api
@@ -320,21 +321,13 @@ class StatementsMixin:
         deciding one do not run, as in Python."""
         is_and = isinstance(test.op, ast.And)
         truth: Optional[bool] = is_and
-        guards = 0
-        try:
-            for item in test.values:
+        with closing(self.guarded_operands(test)) as operands:
+            for item in operands:
                 part = self.condition(item)
                 if part is (not is_and):
                     return part
                 if part is None:
                     truth = None
-                guard = self.leaf_guard(item) if is_and else None
-                if guard:  # `x.is_leaf and x.grad`: the later operands read a leaf's grad
-                    self.leaf_guards.append(guard)
-                    guards += 1
-        finally:
-            for _ in range(guards):
-                self.leaf_guards.pop()
         return truth
 
     def leaf_guard(self, test) -> Optional[str]:
