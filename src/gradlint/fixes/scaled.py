@@ -9,16 +9,15 @@ from __future__ import annotations
 import ast
 from typing import List, Optional, Union
 
-from ..analysis import torch_api as api
 from ..analysis.facts import GradRead, NonLeafOptimizerArgument
 from ..analysis.source import SourceText
 from ..diagnostic import SAFE, Edit, Fix
+from .creation import is_factory_call
 from .retain import chosen_bindings
 from .text import end_of, location
 
-# What may stand beside the factory call: arithmetic on numbers and names (`std`, `math.sqrt(n)`).
-ARITHMETIC = (ast.BinOp, ast.UnaryOp)
-SCALARS = (ast.Constant, ast.Name, ast.Attribute, ast.Call)
+# What may stand beside the factory call: numbers and names (`std`), and calls on them (`math.sqrt(n)`).
+SCALARS = (ast.Constant, ast.Name, ast.Attribute)
 
 
 def scaled_leaf_fix(finding: Union[GradRead, NonLeafOptimizerArgument], source: SourceText) -> Optional[Fix]:
@@ -56,8 +55,7 @@ def operands(node: ast.expr) -> List[ast.expr]:
 
 def is_grad_factory(node: ast.expr) -> bool:
     """`torch.randn(..., requires_grad=True)` (any factory, any alias of torch)."""
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and f"torch.{node.func.attr}" in api.FACTORIES):
+    if not (isinstance(node, ast.Call) and is_factory_call(node)):
         return False
     return any(k.arg == "requires_grad" and isinstance(k.value, ast.Constant) and k.value.value is True
                for k in node.keywords)
@@ -67,9 +65,7 @@ def is_scalar(node: ast.expr) -> bool:
     """A number, a name or attribute, or a call of one on such things (`math.sqrt(2 / n)`): not
     a tensor factory. (Were a name a tensor that requires grad, the fixed line still runs.)"""
     if isinstance(node, ast.Call):
-        return not is_grad_factory(node) and not (
-            isinstance(node.func, ast.Attribute) and f"torch.{node.func.attr}" in api.FACTORIES) \
-            and all(is_scalar(n) for argument in node.args for n in operands(argument))
+        return not is_factory_call(node) and all(is_scalar(n) for argument in node.args for n in operands(argument))
     return isinstance(node, SCALARS)
 
 

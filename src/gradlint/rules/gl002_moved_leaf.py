@@ -76,9 +76,13 @@ It changes no values and is safe when the tensor was created in the same stateme
 
 
 def written_move(why) -> str:
-    """The move as the code wrote it (`.cuda()`, `.to(torch.float64)`), shortened."""
-    text = why.text.split("`")[1] if why.text.count("`") >= 2 else ".cuda()"
-    return text if text.startswith(".") and len(text) <= 30 else ".cuda()"
+    """The move as the code wrote it (`.cuda()`, `.to(torch.float64)`), when it is short."""
+    move = why.node
+    if not (isinstance(move, ast.Call) and isinstance(move.func, ast.Attribute)):
+        return ".cuda()"
+    arguments = [ast.unparse(a) for a in move.args] + [ast.unparse(k) for k in move.keywords]
+    text = f".{move.func.attr}({', '.join(arguments)})"
+    return text if len(text) <= 30 else ".cuda()"
 
 
 def written_factory(moved) -> str:
