@@ -17,8 +17,9 @@ import os
 import sys
 from typing import Iterator, List, Tuple
 
-from gradlint.linter import decode_source, lint_source
+from gradlint.linter import lint_source
 from gradlint.prefilter import could_have_findings
+from gradlint.sources import SourceError, load
 
 
 def python_files(paths: List[str]) -> Iterator[str]:
@@ -38,8 +39,9 @@ def keys(found) -> List[Tuple[int, int, str]]:
 def compare(path: str) -> Tuple[list, list]:
     with open(path, "rb") as handle:
         data = handle.read()
-    text, error = decode_source(data, path)
-    if error is not None:
+    try:
+        text = load(data, path).program.text
+    except SourceError:
         return [], []
     shortcut = keys(lint_source(text, path)) if could_have_findings(data) else []
     return shortcut, keys(lint_source(text, path, exhaustive=True))

@@ -147,7 +147,7 @@ def test_path_that_does_not_exist_exits_2(tmp_path):
     (tmp_path / "good.py").write_bytes(BUG)
     result = cli("missing.py", "good.py", cwd=tmp_path)
     about = lines_about(result, "missing.py")
-    assert about == ["error: Failed to lint missing.py: No such file or directory (os error 2)"]
+    assert about == ["missing.py:1:1: GL902 cannot read the file: No such file or directory (os error 2)"]
     assert lines_about(result, "good.py"), "the run went on"
     assert result.exit_code == 2
 
@@ -234,79 +234,85 @@ def test_file_changed_between_read_and_write_is_not_overwritten(tmp_path, monkey
     path = tmp_path / "bug.py"
     path.write_bytes(BUG)
     saved = BUG + b"# saved by the editor meanwhile\n"
-    real_write = gradlint.fixes.apply.write_atomic
+    real_write = gradlint.fixes.apply.write_in_place
 
     def user_saves_first(target, data, expected=None):
         path.write_bytes(saved)
         return real_write(target, data, expected)
-    monkeypatch.setattr(gradlint.fixes.apply, "write_atomic", user_saves_first)
+    monkeypatch.setattr(gradlint.fixes.apply, "write_in_place", user_saves_first)
     result = cli("--fix", "--unsafe-fixes", "bug.py", cwd=tmp_path)
     assert path.read_bytes() == saved
     assert "changed on disk" in result.stderr
     assert result.exit_code == 1
 
 
-def test_failed_write_in_read_only_directory_keeps_the_original(tmp_path):
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        pytest.skip("root can write into a read-only directory")
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    path = folder / "bug.py"
+def test_a_read_only_file_is_not_fixed_and_keeps_its_content(tmp_path, monkeypatch):
+    path = tmp_path / "bug.py"
     path.write_bytes(BUG)
-    folder.chmod(0o555)
-    try:
-        result = cli("--fix", "--unsafe-fixes", "ro/bug.py", cwd=tmp_path)
-        assert path.read_bytes() == BUG
-        assert "cannot write" in result.stderr and result.exit_code == 1
-        assert [p.name for p in folder.iterdir()] == ["bug.py"]
-    finally:
-        folder.chmod(0o755)
+    path.chmod(0o444)
+    if os.access(path, os.W_OK):  # root may write anything: answer as for a user who may not
+        monkeypatch.setattr(gradlint.fixes.apply, "may_write", lambda _path: False)
+    result = cli("--fix", "--unsafe-fixes", "bug.py", cwd=tmp_path)
+    assert path.read_bytes() == BUG
+    assert "cannot write the fixed file: Permission denied" in result.stderr and result.exit_code == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["bug.py"]
 
 
-@pytest.mark.parametrize("where", ["os.replace", "write", "mkstemp"])
+class _FullDisk:
+    """An open file whose writes fail once the disk is full (`room` writes still fit)."""
+
+    def __init__(self, handle, failure):
+        self.handle, self.failure, self.room = handle, failure, 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.handle.close()
+
+    def write(self, data):
+        if self.room == 0:
+            self.handle.write(data[: len(data) // 2])  # a part went out before the disk filled up
+            raise self.failure
+        self.room -= 1
+        return self.handle.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.handle, name)
+
+
+@pytest.mark.parametrize("where", ["reserving space", "writing"])
 def test_failed_write_keeps_the_original_and_is_reported(tmp_path, monkeypatch, where):
-    """Disk full (ENOSPC) at each step of the atomic write; read-only directory (EROFS/EACCES)."""
+    """Disk full (ENOSPC) when space is reserved, or in the middle of the write itself (the
+    original content, which fitted before, is written back)."""
     path = tmp_path / "bug.py"
     path.write_bytes(BUG)
     failure = OSError(errno.ENOSPC, "No space left on device")
-
-    def fail(*args, **kwargs):
-        raise failure
-    if where == "os.replace":
-        monkeypatch.setattr(gradlint.atomic.os, "replace", fail)
-    elif where == "mkstemp":
-        monkeypatch.setattr(gradlint.atomic.tempfile, "mkstemp", fail)
+    if where == "reserving space":
+        monkeypatch.setattr(gradlint.fixes.apply.os, "posix_fallocate", lambda *a: (_ for _ in ()).throw(failure))
     else:
-        real_fdopen = os.fdopen
+        real_fdopen, real_overwrite = os.fdopen, gradlint.fixes.apply._overwrite
+        monkeypatch.setattr(gradlint.fixes.apply.os, "fdopen", lambda fd, *a, **k: _FullDisk(real_fdopen(fd, *a, **k),
+                                                                                             failure))
+        writes = []
 
-        class FullDisk:
-            def __init__(self, handle):
-                self.handle = handle
-
-            def __enter__(self):
-                return self
-
-            def __exit__(self, *exc):
-                self.handle.close()
-
-            def write(self, data):
-                raise failure
-
-            def __getattr__(self, name):
-                return getattr(self.handle, name)
-        monkeypatch.setattr(gradlint.atomic.os, "fdopen", lambda fd, *a, **k: FullDisk(real_fdopen(fd, *a, **k)))
+        def overwrite(handle, data):
+            writes.append(data)
+            handle.room = 0 if len(writes) == 1 else 1  # the fix meets the full disk; the original fits
+            return real_overwrite(handle, data)
+        monkeypatch.setattr(gradlint.fixes.apply, "_overwrite", overwrite)
     result = cli("--fix", "--unsafe-fixes", "bug.py", cwd=tmp_path)
     assert path.read_bytes() == BUG
     assert "No space left on device" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
-    assert [p.name for p in tmp_path.iterdir()] == ["bug.py"], "no temporary file left behind"
+    assert [p.name for p in tmp_path.iterdir()] == ["bug.py"], "no other file left behind"
     assert result.exit_code == 1
 
 
 def test_failed_write_is_reported_by_fix_file(tmp_path, monkeypatch):
     path = tmp_path / "bug.py"
     path.write_bytes(BUG)
-    monkeypatch.setattr(gradlint.atomic.os, "replace",
+    monkeypatch.setattr(gradlint.fixes.apply.os, "posix_fallocate",
                         lambda *a: (_ for _ in ()).throw(OSError(errno.EROFS, "Read-only file system")))
     result = gradlint.linter.fix_file(str(path), unsafe=True)
     assert not result.written and result.fixed is None

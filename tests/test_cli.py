@@ -31,7 +31,7 @@ def test_finding_line_summary_and_exit_1(tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0].startswith("bug.py:6:9: GL001 [*] `y.grad` is always None")
     assert lines[1] == "Found 1 error."
-    assert lines[2] == "[*] 1 fixable with the `--fix` option."
+    assert lines[2] == "[*] 1 fixable with `--fix`."  # ruff 0.17's wording
 
 
 def test_default_path_is_current_directory_and_output_is_sorted(tmp_path):
@@ -85,12 +85,67 @@ def test_unknown_option_is_usage_error(tmp_path):
     assert cli("--no-such-option", cwd=tmp_path).exit_code == 2
 
 
-def test_nonexistent_path(tmp_path):
+MISSING = "missing.py:1:1: GL902 cannot read the file: No such file or directory (os error 2)"
+NO_FILES = "warning: No Python files found under the given path(s)\n"
+
+
+def test_nonexistent_path_is_a_finding_as_ruffs_e902_and_exits_2(tmp_path):
+    # ruff 0.17.6, `ruff check missing.py`: "missing.py:1:1: E902 No such file or directory (os error
+    # 2)" (concise) and "Found 1 error."; never "All checks passed!". gradlint keeps exit status 2.
+    result = cli("missing.py", cwd=tmp_path)
+    assert result.stdout == MISSING + "\nFound 1 error.\n"
+    assert result.stderr == ""
+    assert result.exit_code == 2
+    assert cli("--exit-zero", "missing.py", cwd=tmp_path).exit_code == 2
+
+
+def test_nonexistent_path_next_to_others(tmp_path):
     write(tmp_path, "bug.py", BUG)
+    write(tmp_path, "ok.py", CLEAN)
     result = cli("missing.py", "bug.py", cwd=tmp_path)
     assert result.exit_code == 2
-    assert "error: Failed to lint missing.py: No such file or directory" in result.stderr
-    assert "bug.py:6:9: GL001" in result.stdout  # the other path is still linted
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("bug.py:6:9: GL001")  # the other path is still linted
+    assert lines[1:3] == [MISSING, "Found 2 errors."]
+    result = cli("missing.py", "ok.py", cwd=tmp_path)
+    assert "All checks passed!" not in result.stdout and result.exit_code == 2
+    assert result.stdout == MISSING + "\nFound 1 error.\n"
+
+
+def test_nonexistent_path_in_json_and_diff(tmp_path):
+    import json
+    item, = json.loads(cli("--output-format", "json", "missing.py", cwd=tmp_path).stdout)
+    assert (item["code"], item["filename"], item["location"], item["noqa_row"]) == (
+        "GL902", str(tmp_path / "missing.py"), {"column": 1, "row": 1}, None)
+    result = cli("--diff", "missing.py", cwd=tmp_path)  # --diff prints no findings: said on stderr
+    assert result.stdout == ""
+    assert result.stderr == "error: Failed to lint missing.py: No such file or directory (os error 2)\n"
+    assert result.exit_code == 2
+
+
+def test_empty_directory_warns_as_ruff_does(tmp_path):
+    # ruff 0.17.6, `ruff check empty`: stdout "All checks passed!", stderr the warning, exit 0
+    (tmp_path / "empty").mkdir()
+    write(tmp_path, "notes/readme.txt", "no python here")
+    for path in ("empty", "notes"):
+        result = cli(path, cwd=tmp_path)
+        assert (result.stdout, result.stderr, result.exit_code) == ("All checks passed!\n", NO_FILES, 0)
+    result = cli("--output-format", "json", "empty", cwd=tmp_path)
+    assert (result.stdout, result.stderr) == ("[]\n", NO_FILES)
+    assert cli("--show-files", "empty", cwd=tmp_path).stderr == NO_FILES
+    assert cli("--diff", "empty", cwd=tmp_path).stderr == NO_FILES
+    # quiet: no warning (as ruff -q); a missing path: its finding instead (as ruff)
+    assert cli("-q", "empty", cwd=tmp_path).stderr == ""
+    assert cli("missing.py", "empty", cwd=tmp_path).stderr == ""
+
+
+def test_everything_excluded_warns_but_a_clean_file_does_not(tmp_path):
+    write(tmp_path, "venv/bug.py", BUG)
+    result = cli("--force-exclude", "venv/bug.py", cwd=tmp_path)
+    assert (result.stdout, result.stderr, result.exit_code) == ("All checks passed!\n", NO_FILES, 0)
+    write(tmp_path, "ok.py", CLEAN)
+    result = cli(".", cwd=tmp_path)
+    assert (result.stdout, result.stderr) == ("All checks passed!\n", "")
 
 
 def test_file_errors_are_reported_and_the_run_goes_on(tmp_path):

@@ -9,6 +9,7 @@ import pytest
 from gradlint import lint_source
 from gradlint.analysis.interpreter import Interpreter
 from gradlint.analysis.source import SourceText
+from gradlint.linter import hot_offsets
 from gradlint.prefilter import could_have_findings
 
 NONLEAF = "    w = torch.ones(3, requires_grad=True) * 2\n"
@@ -39,7 +40,8 @@ def test_uncalled_functions_that_could_hold_a_finding_are_analysed(name):
 
 
 def statements_run(source: str) -> int:
-    interpreter = Interpreter(ast.parse(source), SourceText(source))
+    tree, text = ast.parse(source), SourceText(source)
+    interpreter = Interpreter(tree, text, hot_offsets=hot_offsets(tree, text))
     interpreter.run()
     return 100_000 - interpreter.budget
 

@@ -8,9 +8,10 @@ import stat
 import pytest
 
 from cli_helpers import BUG, FIXED, cli
+import gradlint.fixes.apply
 import gradlint.linter
 from gradlint.diagnostic import Diagnostic, Edit, Fix, Location
-from gradlint.fixes.apply import (ChangedOnDisk, EditError, apply_edits, apply_fixes, write_atomic)
+from gradlint.fixes.apply import (ChangedOnDisk, EditError, apply_edits, apply_fixes, write_in_place)
 
 
 def L(line, column):
@@ -78,9 +79,23 @@ def test_apply_fixes_skips_a_fix_that_overlaps_an_earlier_one():
     assert result.applied == [0 + 1, 2] and result.skipped == [0]
 
 
-def test_two_insertions_at_one_place_are_not_both_applied_in_one_round():
+def test_insertions_at_one_place_are_all_applied_in_one_round_in_order():
     result = apply_fixes("a\n", [_fix(insert(1, 2, "X")), _fix(insert(1, 2, "Y"))])
-    assert result.text == "aX\n" and result.skipped == [1]
+    assert result.text == "aXY\n" and result.skipped == [] and result.applied == [0, 1]
+
+
+def test_an_edit_shared_by_two_fixes_is_made_once():
+    shared = insert(2, 1, "y.retain_grad()\n")
+    result = apply_fixes("y = x * 2\nz = y * 2\n", [_fix(shared), _fix(shared, insert(3, 1, "z.retain_grad()\n"))])
+    assert result.text == "y = x * 2\ny.retain_grad()\nz = y * 2\nz.retain_grad()\n"
+
+
+def test_inserted_lines_take_the_line_ending_where_they_land():
+    text = "a = 1\r\nb = 2\nc = 3\r\n"
+    assert apply_edits(text, [insert(3, 1, "x = 0\n")]) == "a = 1\r\nb = 2\nx = 0\nc = 3\r\n"
+    assert apply_edits(text, [insert(2, 1, "x = 0\n")]) == "a = 1\r\nx = 0\r\nb = 2\nc = 3\r\n"
+    assert apply_edits(text, [insert(2, 6, "\nx = 0")]) == "a = 1\r\nb = 2\nx = 0\nc = 3\r\n"
+    assert apply_edits("a\rb", [insert(2, 2, "\nc")]) == "a\rb\rc"  # the end of the text: the last ending
 
 
 def test_identical_fixes_count_once_applied_for_each_finding():
@@ -95,42 +110,57 @@ def test_a_fix_whose_own_edits_overlap_is_skipped():
     assert apply_fixes("abcd\n", [bad]).text == "abcd\n"
 
 
-# -- write_atomic ----------------------------------------------------------------------------------
+# -- write_in_place -------------------------------------------------------------------------------
 
-def test_write_atomic_keeps_mode_and_leaves_no_temporary_file(tmp_path):
+def test_writing_keeps_inode_mode_and_hard_links_and_leaves_no_other_file(tmp_path):
     path = tmp_path / "script.py"
-    path.write_bytes(b"old\n")
+    path.write_bytes(b"old text\n")
     os.chmod(path, 0o751)
-    assert write_atomic(str(path), b"new\n", expected=b"old\n") is True
-    assert path.read_bytes() == b"new\n"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o751
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["script.py"]
+    os.link(path, tmp_path / "hard-link.py")
+    before = path.stat()
+    assert write_in_place(str(path), b"new\n", expected=b"old text\n") is True
+    after = path.stat()
+    assert path.read_bytes() == b"new\n" == (tmp_path / "hard-link.py").read_bytes()
+    assert (after.st_ino, after.st_uid, after.st_gid) == (before.st_ino, before.st_uid, before.st_gid)
+    assert stat.S_IMODE(after.st_mode) == 0o751
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hard-link.py", "script.py"]
 
 
-def test_write_atomic_never_rewrites_an_unchanged_file(tmp_path):
+def test_writing_never_rewrites_an_unchanged_file(tmp_path):
     path = tmp_path / "a.py"
     path.write_bytes(b"same\n")
     before = path.stat()
-    assert write_atomic(str(path), b"same\n") is False
+    assert write_in_place(str(path), b"same\n") is False
     after = path.stat()
     assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
 
 
-def test_write_atomic_refuses_when_the_file_changed_on_disk(tmp_path):
+def test_writing_refuses_when_the_file_changed_on_disk(tmp_path):
     path = tmp_path / "a.py"
     path.write_bytes(b"edited by the user meanwhile\n")
     with pytest.raises(ChangedOnDisk):
-        write_atomic(str(path), b"fixed\n", expected=b"what gradlint read\n")
+        write_in_place(str(path), b"fixed\n", expected=b"what gradlint read\n")
     assert path.read_bytes() == b"edited by the user meanwhile\n"
 
 
-def test_write_atomic_writes_through_a_symlink(tmp_path):
+def test_writing_goes_through_a_symlink(tmp_path):
     target = tmp_path / "real.py"
     target.write_bytes(b"old\n")
     link = tmp_path / "link.py"
     link.symlink_to(target)
-    write_atomic(str(link), b"new\n")
+    write_in_place(str(link), b"new\n")
     assert link.is_symlink() and target.read_bytes() == b"new\n"
+
+
+def test_a_file_the_user_cannot_write_is_refused(tmp_path, monkeypatch):
+    path = tmp_path / "a.py"
+    path.write_bytes(b"old\n")
+    os.chmod(path, 0o444)
+    if os.access(path, os.W_OK):  # root may write anything: ask as a user who may not
+        monkeypatch.setattr(gradlint.fixes.apply, "may_write", lambda _path: False)
+    with pytest.raises(PermissionError, match="Permission denied"):
+        write_in_place(str(path), b"new\n", expected=b"old\n")
+    assert path.read_bytes() == b"old\n"
 
 
 # -- the fix loop with hand-made diagnostics ---------------------------------------------------------
@@ -148,16 +178,29 @@ def _until(source, marker, code, message, line, fix):
     return [] if marker in source else [Diagnostic(code, message, "a.py", L(line, 1), L(line, 2), fix=fix)]
 
 
-def test_a_fix_that_breaks_the_syntax_leaves_the_file_unchanged(tmp_path, monkeypatch):
+def test_a_fix_that_breaks_the_syntax_is_not_offered_and_the_others_still_apply(tmp_path, monkeypatch):
     broken = _fix(insert(1, 1, "def (:\n"))
-    _fake_lint(monkeypatch, lambda source: [Diagnostic("GL001", "m", "a.py", L(1, 1), L(1, 2), fix=broken)])
+    good = _fix(insert(2, 1, "y = 2\n"))
+    _fake_lint(monkeypatch, lambda source: [Diagnostic("GL001", "m", "a.py", L(1, 1), L(1, 2), fix=broken)] + (
+        [] if "y = 2" in source else [Diagnostic("GL003", "n", "a.py", L(2, 1), L(2, 2), fix=good)]))
     path = tmp_path / "a.py"
-    path.write_text("x = 1\n")
+    path.write_text("x = 1\nz = 3\n")
+    listed = cli("a.py", cwd=tmp_path).stdout
+    assert "a.py:1:1: GL001 m" in listed and "a.py:2:1: GL003 [*] n" in listed  # no [*] on the broken one
+    diff = cli("--diff", "a.py", cwd=tmp_path)
+    assert "+y = 2" in diff.stdout and "def (" not in diff.stdout and diff.exit_code == 1
     result = cli("--fix", "a.py", cwd=tmp_path)
-    assert path.read_text() == "x = 1\n"
-    assert "syntax error" in result.stderr and "left unchanged" in result.stderr
-    assert result.exit_code == 1
-    assert "a.py:1:1: GL001" in result.stdout
+    assert path.read_text() == "x = 1\ny = 2\nz = 3\n"
+    assert "a.py:1:1: GL001 m" in result.stdout and result.exit_code == 1
+
+
+def test_fixes_that_never_settle_are_reported_as_gradlints_bug(tmp_path, monkeypatch):
+    _fake_lint(monkeypatch, lambda source: [Diagnostic("GL001", "m", "a.py", L(1, 1), L(1, 2),
+                                                       fix=_fix(insert(1, 1, "pass\n")))])
+    (tmp_path / "a.py").write_text("x = 1\n")
+    result = cli("--fix", "a.py", cwd=tmp_path)
+    assert "did not converge" in result.stderr and "gradlint's fault" in result.stderr
+    assert (tmp_path / "a.py").read_text() == "x = 1\n"
 
 
 def test_fix_loop_relints_until_stable(tmp_path, monkeypatch):
@@ -189,11 +232,10 @@ def test_summary_counts_fixable_and_hidden_unsafe_fixes(tmp_path, monkeypatch):
     assert lines[1] == "a.py:3:1: GL003 unsafe one"
     assert lines[2] == "a.py:4:1: GL004 no fix"
     assert lines[3] == "Found 3 errors."
-    assert lines[4] == ("[*] 1 fixable with the `--fix` option (1 hidden fix can be enabled with the "
-                        "`--unsafe-fixes` option).")
+    assert lines[4] == "[*] 1 fixable with `--fix` (1 unsafe fix available with `--fix --unsafe-fixes`)."
     result = cli("--unsafe-fixes", "a.py", cwd=tmp_path)
     assert "a.py:3:1: GL003 [*] unsafe one" in result.stdout
-    assert result.stdout.splitlines()[-1] == "[*] 2 fixable with the `--fix` option."
+    assert result.stdout.splitlines()[-1] == "[*] 2 fixable with `--fix`."
 
 
 def test_fix_applies_safe_fixes_only_unless_unsafe_fixes(tmp_path, monkeypatch):
@@ -203,7 +245,7 @@ def test_fix_applies_safe_fixes_only_unless_unsafe_fixes(tmp_path, monkeypatch):
     result = cli("--fix", "a.py", cwd=tmp_path)
     assert path.read_text() == "safe_done = 1\na = 1\nb = 2\nc = 3\nd = 4\n"
     assert "Found 3 errors (1 fixed, 2 remaining)." in result.stdout
-    assert "No fixes available (1 hidden fix can be enabled with the `--unsafe-fixes` option)." in result.stdout
+    assert "1 unsafe fix available with `--fix --unsafe-fixes`." in result.stdout
     assert result.exit_code == 1
     result = cli("--fix", "--unsafe-fixes", "a.py", cwd=tmp_path)
     assert "unsafe_done = 1" in path.read_text()
@@ -214,8 +256,7 @@ def test_only_unsafe_fixes_summary(tmp_path, monkeypatch):
     _fake_lint(monkeypatch, lambda s: [d for d in _safe_and_unsafe("safe_done") if d.code == "GL003"])
     (tmp_path / "a.py").write_text("a = 1\nb = 2\nc = 3\n")
     result = cli("a.py", cwd=tmp_path)
-    assert result.stdout.splitlines()[-1] == (
-        "No fixes available (1 hidden fix can be enabled with the `--unsafe-fixes` option).")
+    assert result.stdout.splitlines()[-1] == "1 unsafe fix available with `--fix --unsafe-fixes`."
     result = cli("--diff", "a.py", cwd=tmp_path)
     assert result.exit_code == 0 and result.stdout == ""
     assert "No errors would be fixed (1 fix available with `--unsafe-fixes`)." in result.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cli_helpers import cli
-from gradlint.notebook import neutralise
+from gradlint.sources.ipython import neutralise
 
 nbformat = pytest.importorskip("nbformat")
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output  # noqa: E402
@@ -60,19 +60,29 @@ def test_json_output_has_cell_and_cell_relative_rows(tmp_path):
 @pytest.mark.parametrize("source", [
     "%matplotlib inline", "!pip install torch", "x = !ls", "x = %pwd", "torch.randn?", "??torch.randn",
     "%%bash\necho hi\nfor x in", "%%time\ny = 1 + 1", "!pip install \\\n    torch", "%time f(1)",
-    "for i in range(2):\n    %time f(i)", "/print 1", "x = 1 # what?",
+    "for i in range(2):\n    %time f(i)", "/print 1", "pip install torch torchvision", "conda install -y numpy",
+    "cd data\nimport os",
 ])
 def test_ipython_syntax_is_neutralised(source):
-    text, _replaced, error = neutralise(source)
-    assert error is None and text is not None
-    assert len(text.split("\n")) == len(source.split("\n"))
+    assert neutralise(source).text is None or neutralise(source).neutralised  # not plain Python...
+    with pytest.raises(SyntaxError):
+        compile(source, "<cell>", "exec")
+    cell = neutralise(source)  # ...yet IPython runs it: no GL900, same lines
+    assert cell.error is None and cell.text is not None
+    assert len(cell.text.split("\n")) == len(source.split("\n"))
+
+
+@pytest.mark.parametrize("source", ["pip = 3\nprint(pip)", "cd(x)", "ls -la", "x = 1 # what?"])
+def test_python_that_looks_like_a_magic_stays_python(source):
+    cell = neutralise(source)
+    assert cell.text == source and not cell.neutralised
 
 
 def test_continuation_lines_starting_with_percent_stay_code():
     source = "x = (10\n     % 3)\ny = 10 \\\n% 4\n%who"
-    text, replaced, _ = neutralise(source)
-    assert replaced == {5}
-    assert "% 3)" in text and "% 4" in text
+    cell = neutralise(source)
+    assert cell.neutralised == {5}
+    assert "% 3)" in cell.text and "% 4" in cell.text
 
 
 def test_cell_that_never_compiles_is_reported_and_the_rest_linted(tmp_path):

@@ -3,6 +3,7 @@ the SARIF 2.1.0 schema), junit; --statistics; colour rules; --output-file."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -40,25 +41,96 @@ def test_full_shows_source_caret_and_fix_diff(project):
     assert "6 | print(y.grad)\n  |         ^^^^ GL001\n" in out
     assert "= help: " in out
     assert "    +y.retain_grad()\n" in out
-    assert out.rstrip().endswith("[*] 1 fixable with the `--fix` option.")
+    assert out.rstrip().endswith("[*] 1 fixable with `--fix`.")
 
 
-def test_json_follows_ruffs_schema(project):
-    result = cli("--output-format", "json", ".", cwd=project)
-    assert result.exit_code == 1
-    items = json.loads(result.stdout)
-    assert [item["code"] for item in items] == ["GL001", "GL004"]
-    first = items[0]
-    assert set(first) == {"cell", "code", "message", "filename", "location", "end_location", "fix", "url", "noqa_row"}
+# `ruff check --output-format json-lines --select F401,F821 a.py nb.ipynb syn.py`, ruff 0.17.6: a fixable
+# finding, one without a fix, a notebook finding (cell 2: a markdown cell comes first) and a syntax
+# error. The reference for the shape of gradlint's JSON (ruff is not a test dependency).
+RUFF_0_17_6_JSON_LINES = r"""
+{"cell":null,"code":"F401","end_location":{"column":10,"row":1},"filename":"/tmp/rj/a.py","fix":{"applicability":"safe","edits":[{"content":"","end_location":{"column":1,"row":2},"location":{"column":1,"row":1}}],"message":"Remove unused import: `os`"},"location":{"column":8,"row":1},"message":"`os` imported but unused","name":"unused-import","noqa_row":1,"severity":"error","url":"https://docs.astral.sh/ruff/rules/unused-import"}
+{"cell":null,"code":"F821","end_location":{"column":16,"row":2},"filename":"/tmp/rj/a.py","fix":null,"location":{"column":7,"row":2},"message":"Undefined name `undefined`","name":"undefined-name","noqa_row":2,"severity":"error","url":"https://docs.astral.sh/ruff/rules/undefined-name"}
+{"cell":2,"code":"F401","end_location":{"column":10,"row":1},"filename":"/tmp/rj/nb.ipynb","fix":{"applicability":"safe","edits":[{"content":"","end_location":{"column":1,"row":2},"location":{"column":1,"row":1}}],"message":"Remove unused import: `os`"},"location":{"column":8,"row":1},"message":"`os` imported but unused","name":"unused-import","noqa_row":1,"severity":"error","url":"https://docs.astral.sh/ruff/rules/unused-import"}
+{"cell":null,"code":"invalid-syntax","end_location":{"column":8,"row":1},"filename":"/tmp/rj/syn.py","fix":null,"location":{"column":7,"row":1},"message":"Expected a parameter or the end of the parameter list","name":"invalid-syntax","noqa_row":null,"severity":"error","url":null}
+"""
+RUFF = [json.loads(line) for line in RUFF_0_17_6_JSON_LINES.strip().splitlines()]
+
+
+def _shape(value):
+    """Keys in order and value types, recursively (a list by its first item)."""
+    if isinstance(value, dict):
+        return [(key, _shape(item)) for key, item in value.items()]
+    if isinstance(value, list):
+        return [_shape(item) for item in value[:1]]
+    return type(value).__name__
+
+
+def _ruff_shapes(key):
+    return {json.dumps(_shape(item[key])) for item in RUFF}
+
+
+def test_json_has_ruffs_keys_order_and_types(project):
+    (project / "broken.py").write_text("def f(:\n    x.grad\n")  # .grad: the pre-filter lets it through
+    items = json.loads(cli("--output-format", "json", ".", cwd=project).stdout)
+    assert [item["code"] for item in items] == ["GL900", "GL001", "GL004"]
+    for item in items:
+        assert list(item) == list(RUFF[0]), item  # the same keys, in ruff's order, none missing
+        for key in ("cell", "code", "end_location", "filename", "location", "message", "name", "noqa_row",
+                    "severity", "url"):
+            assert json.dumps(_shape(item[key])) in _ruff_shapes(key), (item["code"], key, item[key])
+        assert os.path.isabs(item["filename"])
+    gl900, gl001, gl004 = items
+    # a fix: ruff's keys in ruff's order, and each edit has ruff's keys plus its own `cell`
+    assert list(gl001["fix"]) == list(RUFF[0]["fix"])
+    edit = gl001["fix"]["edits"][0]
+    assert list(edit) == ["cell"] + list(RUFF[0]["fix"]["edits"][0])
+    assert edit["cell"] is None and "y.retain_grad()" in edit["content"]
+    assert list(edit["location"]) == list(edit["end_location"]) == ["column", "row"]
+    assert gl004["fix"] is None
+    # a finding noqa cannot silence has noqa_row null, as ruff's syntax errors
+    assert gl900["noqa_row"] is None and gl001["noqa_row"] == 6
+    assert (gl900["name"], gl001["name"], gl001["severity"]) == ("syntax-error", "non-leaf-grad", "error")
+
+
+def test_json_values(project):
+    first = json.loads(cli("--output-format", "json", "bug.py", cwd=project).stdout)[0]
     assert first["filename"] == str(project / "bug.py")
-    assert first["location"] == {"row": 6, "column": 9} and first["end_location"] == {"row": 6, "column": 13}
-    assert first["noqa_row"] == 6 and first["cell"] is None
+    assert first["location"] == {"column": 9, "row": 6} and first["end_location"] == {"column": 13, "row": 6}
+    assert first["cell"] is None
     assert first["url"] == "https://github.com/gradlint/gradlint#gl001"
-    fix = first["fix"]
-    assert fix["applicability"] == "safe" and fix["message"]
-    edit = fix["edits"][0]
-    assert set(edit) == {"content", "location", "end_location"} and "y.retain_grad()" in edit["content"]
-    assert items[1]["fix"] is None
+    assert first["fix"]["applicability"] == "safe" and first["fix"]["message"]
+
+
+def test_json_edit_names_its_own_cell():
+    from gradlint.diagnostic import Diagnostic, Edit, Fix, Location
+    from gradlint.output import Report, render
+    fix = Fix("safe", "Insert `y.retain_grad()` after its assignment",
+              (Edit(Location(3, 1), Location(3, 1), "y.retain_grad()\n", cell=2),))
+    d = Diagnostic("GL001", "m", "nb.ipynb", Location(3, 7), Location(3, 13), fix=fix, cell=4)
+    item, = json.loads(render("json", Report([d])))
+    assert item["cell"] == 4 and item["noqa_row"] == 3
+    assert item["fix"]["edits"] == [{"cell": 2, "content": "y.retain_grad()\n", "end_location": {"column": 1, "row": 3},
+                                     "location": {"column": 1, "row": 3}}]
+
+
+NOTEBOOK = {"cells": [
+    {"cell_type": "markdown", "metadata": {}, "source": ["# title"]},
+    {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+     "source": ["import torch\n", "x = torch.tensor(2.0, requires_grad=True)\n", "y = x * 3\n"]},
+    {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+     "source": ["z = y * 4\n", "z.backward()\n", "print(y.grad)"]},
+], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def test_json_notebook_finding_as_ruff_writes_one(tmp_path):
+    # as ruff's: cell counts every cell (markdown too), rows from the top of the cell; the fix edits
+    # the cell that binds `y` (cell 2), not the finding's (cell 3)
+    (tmp_path / "nb.ipynb").write_text(json.dumps(NOTEBOOK))
+    item, = json.loads(cli("--no-cache", "--output-format", "json", "nb.ipynb", cwd=tmp_path).stdout)
+    assert list(item) == list(RUFF[2])
+    assert item["filename"] == str(tmp_path / "nb.ipynb")
+    assert (item["code"], item["cell"], item["location"], item["noqa_row"]) == ("GL001", 3, {"column": 9, "row": 3}, 3)
+    assert [edit["cell"] for edit in item["fix"]["edits"]] == [2]
 
 
 def test_json_lines(project):
@@ -66,6 +138,9 @@ def test_json_lines(project):
     items = [json.loads(line) for line in result.stdout.splitlines()]
     assert [item["code"] for item in items] == ["GL001", "GL004"]
     assert items == json.loads(cli("--output-format", "json", ".", cwd=project).stdout)
+    # compact, as ruff writes each line
+    assert result.stdout.splitlines() == [json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+                                          for item in items]
 
 
 def test_json_of_clean_run_is_an_empty_list(tmp_path):
@@ -77,17 +152,33 @@ def test_json_of_clean_run_is_an_empty_list(tmp_path):
 def test_github(project):
     result = cli("--output-format", "github", "bug.py", cwd=project)
     line = result.stdout.splitlines()[0]
-    assert line.startswith("::error title=gradlint (GL001),file=bug.py,line=6,col=9,endLine=6,endColumn=13::")
+    assert line.startswith(f"::error title=gradlint (GL001),file={project / 'bug.py'},line=6,col=9,"
+                           "endLine=6,endColumn=13::")
     assert line.split("::", 2)[2].startswith("bug.py:6:9: GL001 [*] ")
     assert len(result.stdout.splitlines()) == 1  # no summary in machine formats
 
 
-def test_github_escapes():
+def test_github_file_is_absolute_from_a_subdirectory(project):
+    # ruff 0.17.6 run in repo/sub on a.py with an F401 prints
+    #   ::error title=ruff (F401),file=/.../repo/sub/a.py,line=1,col=8,endLine=1,endColumn=10::a.py:1:8: F401 ...
+    # an absolute file= (GitHub resolves it in the workspace), the message's path as given
+    (project / "sub").mkdir()
+    (project / "sub" / "bug.py").write_text(BUG)
+    expected = f"file={project / 'sub' / 'bug.py'},line=6,col=9,"
+    for cwd, arg in ((project / "sub", "bug.py"), (project, "sub/bug.py"), (project / "sub", "../sub/bug.py")):
+        result = cli("--output-format", "github", arg, cwd=cwd)
+        assert expected in result.stdout, (cwd, arg, result.stdout)
+        assert result.stdout.split("::", 2)[2].startswith(f"{arg}:6:9: GL001")
+
+
+def test_github_escapes(tmp_path, monkeypatch):
     from gradlint.diagnostic import Diagnostic, Location
     from gradlint.output import Report, render
+    monkeypatch.chdir(tmp_path)
     d = Diagnostic("GL001", "50% done\nnext", "a,b:c.py", Location(1, 1), Location(1, 2))
     out = render("github", Report([d]))
-    assert "file=a%2Cb%3Ac.py" in out and "50%25 done%0Anext" in out
+    escaped = str(tmp_path / "a,b:c.py").replace("%", "%25").replace(":", "%3A").replace(",", "%2C")
+    assert f"file={escaped}," in out and "50%25 done%0Anext" in out
 
 
 def _sarif_schema():
@@ -154,7 +245,19 @@ def test_statistics(project):
     assert lines[1].startswith("1\tGL004\t[ ] ")
     assert lines[2] == "Found 3 errors."
     stats = json.loads(cli("--statistics", "--output-format", "json", ".", cwd=project).stdout)
-    assert stats[0] == {"code": "GL001", "name": "non-leaf-grad", "count": 2, "fixable": True}
+    # ruff 0.17.6: {"code", "name", "count", "fixable", "fixable_count"}
+    assert stats[0] == {"code": "GL001", "name": "non-leaf-grad", "count": 2, "fixable": True, "fixable_count": 2}
+    assert stats[1]["fixable"] is False and stats[1]["fixable_count"] == 0
+
+
+def test_statistics_as_ruff_prints_them(project):
+    # ruff 0.17.6: no [*]/[ ] column when no rule is fixable ("1\tF841\tunused-variable"), and
+    # nothing at all (no "All checks passed!") when nothing is found
+    result = cli("--statistics", "optim.py", cwd=project)
+    assert result.stdout.splitlines()[0] == "1\tGL004\tnon-leaf-optimizer-parameter"
+    (project / "ok.py").write_text("x = 1\n")
+    result = cli("--statistics", "ok.py", cwd=project)
+    assert result.stdout == "" and result.exit_code == 0
 
 
 def test_no_colour_when_not_a_terminal(project):

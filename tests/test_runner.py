@@ -12,7 +12,7 @@ import pytest
 from fixture_marks import FIXTURES
 from gradlint import runner
 from gradlint.config import Settings
-from gradlint.linter import lint_paths
+from gradlint.runner import lint_paths
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from .diagnostic import Diagnostic, Edit, Fix, Location, Origin
-from .linter import lint_paths, lint_source
+from .linter import lint_source
+from .runner import lint_paths
 
-__version__ = "0.1.0"
+from .version import __version__
 __all__ = ["Diagnostic", "Edit", "Fix", "Location", "Origin", "lint_paths", "lint_source", "__version__"]

@@ -22,13 +22,15 @@ import time
 from typing import Any, Dict, List, Optional
 
 from .diagnostic import Diagnostic, Edit, Fix, Location, Origin
+from .result import LintResult
+from .sources import PositionMap
 
 CACHE_DIRECTORY = ".gradlint_cache"
 CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
                 "# This file is a cache directory tag created by gradlint.\n"
                 "# For information about cache directory tags see https://bford.info/cachedir/\n")
 #: Format of an entry; part of the key.
-SCHEMA = 1
+SCHEMA = 2
 #: Other fingerprints' directories older than this are removed when a cache is opened.
 STALE_SECONDS = 7 * 24 * 3600
 
@@ -39,7 +41,7 @@ def fingerprint() -> str:
     """gradlint's version plus a hash of its own source files."""
     global _fingerprint
     if _fingerprint is None:
-        from . import __version__
+        from .version import __version__
         package = os.path.dirname(os.path.abspath(__file__))
         digest = hashlib.sha256(f"{__version__}\0{SCHEMA}".encode())
         for directory, subdirectories, filenames in os.walk(package):
@@ -109,6 +111,19 @@ def _to_location(value: Any) -> Location:
     return Location(line, column)
 
 
+def _cell(out: Dict[str, Any], cell: Optional[int]) -> Dict[str, Any]:
+    if cell is not None:
+        out["cell"] = cell
+    return out
+
+
+def _to_cell(value: Dict[str, Any]) -> Optional[int]:
+    cell = value.get("cell")
+    if cell is not None and not isinstance(cell, int):
+        raise ValueError("bad cell")
+    return cell
+
+
 def diagnostic_to_json(diagnostic: Diagnostic) -> Dict[str, Any]:
     """A JSON-able dict with everything in a Diagnostic except its filename."""
     out: Dict[str, Any] = {
@@ -116,27 +131,40 @@ def diagnostic_to_json(diagnostic: Diagnostic) -> Dict[str, Any]:
         "start": _location(diagnostic.start), "end": _location(diagnostic.end),
     }
     if diagnostic.origin is not None:
-        out["origin"] = {"location": _location(diagnostic.origin.location),
-                         "description": diagnostic.origin.description}
+        out["origin"] = _cell({"location": _location(diagnostic.origin.location),
+                               "description": diagnostic.origin.description}, diagnostic.origin.cell)
     if diagnostic.fix is not None:
         fix = diagnostic.fix
         out["fix"] = {"applicability": fix.applicability, "message": fix.message,
-                      "edits": [{"start": _location(e.start), "end": _location(e.end), "content": e.content}
-                                for e in fix.edits]}
-    return out
+                      "edits": [_cell({"start": _location(e.start), "end": _location(e.end), "content": e.content},
+                                      e.cell) for e in fix.edits]}
+    return _cell(out, diagnostic.cell)
 
 
 def diagnostic_from_json(value: Dict[str, Any], filename: str) -> Diagnostic:
     origin = fix = None
     if value.get("origin") is not None:
-        origin = Origin(_to_location(value["origin"]["location"]), str(value["origin"]["description"]))
+        raw_origin = value["origin"]
+        origin = Origin(_to_location(raw_origin["location"]), str(raw_origin["description"]), _to_cell(raw_origin))
     if value.get("fix") is not None:
         raw = value["fix"]
         fix = Fix(str(raw["applicability"]), str(raw["message"]),
-                  tuple(Edit(_to_location(e["start"]), _to_location(e["end"]), str(e["content"]))
+                  tuple(Edit(_to_location(e["start"]), _to_location(e["end"]), str(e["content"]), _to_cell(e))
                         for e in raw["edits"]))
     return Diagnostic(str(value["code"]), str(value["message"]), filename, _to_location(value["start"]),
-                      _to_location(value["end"]), origin, fix)
+                      _to_location(value["end"]), origin, fix, _to_cell(value))
+
+
+def result_to_json(result: LintResult) -> Dict[str, Any]:
+    """Diagnostics stay in program coordinates; the position map goes with them."""
+    return {"diagnostics": [diagnostic_to_json(d) for d in result.diagnostics],
+            "positions": result.positions.to_json(), "errors": [diagnostic_to_json(d) for d in result.errors]}
+
+
+def result_from_json(value: Dict[str, Any], filename: str) -> LintResult:
+    return LintResult(filename, [diagnostic_from_json(d, filename) for d in value["diagnostics"]],
+                      PositionMap.from_json(value["positions"]),
+                      [diagnostic_from_json(d, filename) for d in value["errors"]])
 
 
 # -- the store ------------------------------------------------------------------------------------
@@ -192,24 +220,24 @@ class Cache:
     def _path(self, key: str) -> str:
         return os.path.join(self.directory, key[:2], key + ".json")
 
-    def get(self, key: str, filename: str) -> Optional[List[Diagnostic]]:
-        """The cached diagnostics (with `filename` as their file), or None on a miss."""
+    def get(self, key: str, filename: str) -> Optional[LintResult]:
+        """The cached result (with `filename` as its file), or None on a miss."""
         try:
             with open(self._path(key), "rb") as handle:
                 document = json.loads(handle.read())
             if document.get("key") != key:
                 raise ValueError("key mismatch")
-            found = [diagnostic_from_json(item, filename) for item in document["diagnostics"]]
+            found = result_from_json(document["result"], filename)
         except Exception:  # noqa: BLE001 - missing, unreadable or corrupt: a miss
             self.misses += 1
             return None
         self.hits += 1
         return found
 
-    def put(self, key: str, diagnostics: List[Diagnostic]) -> None:
+    def put(self, key: str, result: LintResult) -> None:
         if not self.usable or not self._prepare():
             return
-        document = {"key": key, "diagnostics": [diagnostic_to_json(d) for d in diagnostics]}
+        document = {"key": key, "result": result_to_json(result)}
         path = self._path(key)
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -220,9 +248,10 @@ class Cache:
 
 
     # -- the stat index: a warm run need not even read unchanged files ----------------------------
-    # path -> [size, mtime_ns, settings digest, verdict]; verdict "" means the pre-filter skipped
-    # the file (no diagnostics), else the key of its entry. As in ruff, a file whose size and
-    # modification time are unchanged is taken to be unchanged; anything else is read and hashed.
+    # path -> `runner.index_entry` (size, mtime, ctime, inode, settings digest, verdict, trusted);
+    # verdict "" means the pre-filter skipped the file (no diagnostics), else the key of its entry.
+    # A file whose status is unchanged (and was not racy when recorded) is taken to be unchanged;
+    # anything else is read and hashed.
 
     def _index_path(self) -> str:
         return os.path.join(self.directory, "index.json")

@@ -1,10 +1,11 @@
 """The command line: `gradlint [PATHS]...`, modelled on `ruff check`.
 
 Exit status: 0 when no findings remain (or with --exit-zero), 1 with findings (with --diff: when
-there is a diff), 2 on a usage error, an invalid configuration, a path that does not exist, or an
-internal error (GL999).
+there is a diff), 2 on a usage error, an invalid configuration, a path that does not exist (reported
+as a GL902 finding, as ruff reports E902), or an internal error (GL999). Summary lines and warnings
+follow ruff 0.17's wording.
 
-Per-file results come only from functions in gradlint.linter (lint_paths, lint_bytes, fix_file,
+Per-file results come only from gradlint.runner.lint_paths and gradlint.linter (lint_bytes, fix_file,
 fix_bytes), so that the runner (parallel workers, cache) can change how they are computed.
 """
 from __future__ import annotations
@@ -16,10 +17,12 @@ from typing import Dict, List, Optional, Tuple
 
 import click
 
-from . import __version__
+from .version import __version__
 from .config import CliOverrides, ConfigError, Resolver, validate_selector
 from .diagnostic import Diagnostic
-from .linter import fix_applicable, fix_bytes, fix_file, lint_bytes, lint_paths
+from .errors import INTERNAL_ERROR, missing_path
+from .linter import fix_applicable, fix_bytes, fix_file, lint_bytes
+from .runner import lint_paths
 from .output import FORMATS, TEXT_FORMATS, Report, SourceLookup, render, rule_name
 
 ISSUES_URL = "https://github.com/gradlint/gradlint/issues"
@@ -59,36 +62,59 @@ def use_color() -> bool:
 
 # -- --explain -----------------------------------------------------------------------------------
 
+FIX_SOMETIMES = "Fix is sometimes available."
+FIX_NOT = "Fix is not available."
+
+
+def fix_availability(rule) -> str:
+    """ruff's wording, derived from the rule: whether linting any of its `invalid` examples gives a
+    fix (a rule without one, and a GL9xx file error, has none)."""
+    from .linter import lint_source
+    for example in getattr(rule, "invalid", ()):
+        if any(d.fix is not None and d.fix.edits for d in lint_source(example, select=[rule.code])):
+            return FIX_SOMETIMES
+    return FIX_NOT
+
+
 def explain_rules(selector: str, output_format: str) -> int:
+    """`--explain CODE|NAME|all`: the rules' docs, then the GL9xx file errors' (gradlint.errors)."""
     import json
+    from .errors import FILE_ERRORS
     from .output import rule_url
     from .rules import RULES
+    documented = list(RULES) + list(FILE_ERRORS.values())
     wanted = selector.strip()
     if wanted.lower() == "all":
-        rules = list(RULES)
+        entries = documented
     else:
-        rules = [rule for rule in RULES if rule.code == wanted.upper() or rule.name == wanted.lower()]
-    if not rules:
+        entries = [e for e in documented if e.code == wanted.upper() or e.name == wanted.lower()]
+    if not entries:
         click.echo(f"error: unknown rule {selector!r}; known rules: "
-                   f"{', '.join(rule.code for rule in RULES)} (or `all`)", err=True)
+                   f"{', '.join(e.code for e in documented)} (or `all`)", err=True)
         return 2
     if output_format in ("json", "json-lines"):
-        items = [{"code": r.code, "name": r.name, "summary": r.summary, "explanation": r.docs.strip(),
-                  "url": rule_url(r.code)} for r in rules]
+        items = [{"code": e.code, "name": e.name, "summary": e.summary, "fix": fix_availability(e),
+                  "explanation": e.docs.strip(), "url": rule_url(e.code)} for e in entries]
         click.echo(json.dumps(items if wanted.lower() == "all" else items[0], indent=2))
         return 0
     blocks = []
-    for rule in rules:
-        fixable = "Fix is sometimes available." if rule.code != "GL004" else "Fix is not available."
-        blocks.append(f"# {rule.name} ({rule.code})\n\n{rule.summary}\n\n{fixable}\n\n{rule.docs.strip()}\n\n"
-                      f"Documentation: {rule_url(rule.code)}\n")
+    for e in entries:
+        blocks.append(f"# {e.name} ({e.code})\n\n{e.summary}\n\n{fix_availability(e)}\n\n{e.docs.strip()}\n\n"
+                      f"Documentation: {rule_url(e.code)}\n")
     click.echo("\n".join(blocks), nl=False)
     return 0
 
 
 # -- summaries -----------------------------------------------------------------------------------
+# ruff 0.17's wording (crates/ruff/src/printer.rs), checked against `ruff check` 0.17.6.
+
+def _fixes(count: int) -> str:
+    return _plural(count, "fix", "fixes")
+
 
 def summary(remaining: List[Diagnostic], fixed: int, fixable: int, hidden: int, fix_mode: bool) -> str:
+    """`hidden`: findings with an unsafe fix that --unsafe-fixes would enable (0 when unsafe fixes
+    were turned off explicitly: ruff then gives no hint)."""
     lines = []
     total = len(remaining) + fixed
     if fixed:
@@ -97,16 +123,29 @@ def summary(remaining: List[Diagnostic], fixed: int, fixable: int, hidden: int, 
         lines.append(f"Found {_plural(len(remaining), 'error')}.")
     else:
         lines.append("All checks passed!")
-    hidden_text = f"{_plural(hidden, 'hidden fix', 'hidden fixes')} can be enabled with the `--unsafe-fixes` option"
+    unsafe = f"{_plural(hidden, 'unsafe fix', 'unsafe fixes')} available with `--fix --unsafe-fixes`"
     if fixable and not fix_mode:
-        extra = f" ({hidden_text})" if hidden else ""
-        lines.append(f"[*] {fixable} fixable with the `--fix` option{extra}.")
+        extra = f" ({unsafe})" if hidden else ""
+        lines.append(f"[*] {fixable} fixable with `--fix`{extra}.")
     elif hidden:
-        lines.append(f"No fixes available ({hidden_text}).")
+        lines.append(f"{unsafe}.")
     return "\n".join(lines) + "\n"
 
 
+def diff_summary(would_fix: int, hidden: int) -> str:
+    """After `--diff`: nothing when there is nothing to fix, not even with --unsafe-fixes."""
+    if would_fix:
+        extra = ""
+        if hidden:
+            extra = f" ({hidden} additional {'fix' if hidden == 1 else 'fixes'} available with `--unsafe-fixes`)"
+        return f"Would fix {_plural(would_fix, 'error')}{extra}.\n"
+    if hidden:
+        return f"No errors would be fixed ({_fixes(hidden)} available with `--unsafe-fixes`).\n"
+    return ""
+
+
 def statistics_text(diagnostics: List[Diagnostic], is_fixable, output_format: str) -> str:
+    """ruff's `--statistics`: count, code, `[*]`/`[ ]` (only when some rule is fixable), name."""
     import json
     counts: Dict[str, List[Diagnostic]] = {}
     for d in diagnostics:
@@ -114,13 +153,20 @@ def statistics_text(diagnostics: List[Diagnostic], is_fixable, output_format: st
     rows = sorted(counts.items(), key=lambda item: (-len(item[1]), item[0]))
     if output_format in ("json", "json-lines"):
         return json.dumps([{"code": code, "name": rule_name(code), "count": len(items),
-                            "fixable": any(is_fixable(d) for d in items)} for code, items in rows], indent=2) + "\n"
+                            "fixable": any(is_fixable(d) for d in items),
+                            "fixable_count": sum(1 for d in items if is_fixable(d))}
+                           for code, items in rows], indent=2) + "\n"
     if not rows:
         return ""
+    any_fixable = any(is_fixable(d) for d in diagnostics)
     count_width = max(len(str(len(items))) for _, items in rows)
     code_width = max(len(code) for code, _ in rows)
-    return "".join(f"{len(items):>{count_width}}\t{code:<{code_width}}\t"
-                   f"{'[*]' if any(is_fixable(d) for d in items) else '[ ]'} {rule_name(code)}\n"
+
+    def marker(items):
+        if not any_fixable:
+            return ""
+        return "[*] " if any(is_fixable(d) for d in items) else "[ ] "
+    return "".join(f"{len(items):>{count_width}}\t{code:<{code_width}}\t{marker(items)}{rule_name(code)}\n"
                    for code, items in rows)
 
 
@@ -160,7 +206,8 @@ def statistics_text(diagnostics: List[Diagnostic], is_fixable, output_format: st
               help="Parallel workers (0: one per CPU).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
 @click.option("--show-files", is_flag=True, help="List the files that would be linted, and exit.")
-@click.option("--explain", metavar="CODE", help="Print the documentation of a rule (or `all`), and exit.")
+@click.option("--explain", metavar="CODE",
+              help="Print the documentation of a rule or a GL9xx file error (or `all`), and exit.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary.")
 @click.version_option(__version__, "-V", "--version", prog_name="gradlint", message="%(prog)s %(version)s")
 def main(paths, select, ignore, extend_select, fix, unsafe_fixes, diff, output_format, output_file, statistics,
@@ -183,7 +230,7 @@ def main(paths, select, ignore, extend_select, fix, unsafe_fixes, diff, output_f
                        statistics=statistics, exit_zero=exit_zero, quiet=quiet, jobs=jobs, use_cache=not no_cache,
                        force_exclude=force_exclude)
         if show_files:
-            code = list_files(list(paths) or ["."], resolver, force_exclude)
+            code = list_files(list(paths) or ["."], resolver, force_exclude, quiet)
         elif stdin_filename is not None or list(paths) == ["-"]:
             if [p for p in paths if p != "-"]:
                 raise click.UsageError("with --stdin-filename or `-`, give no other paths")
@@ -209,13 +256,18 @@ def main(paths, select, ignore, extend_select, fix, unsafe_fixes, diff, output_f
     sys.exit(code)
 
 
-def list_files(paths, resolver, force_exclude) -> int:
+NO_FILES_WARNING = "warning: No Python files found under the given path(s)"  # ruff's, to stderr
+
+
+def list_files(paths, resolver, force_exclude, quiet: bool = False) -> int:
     from .discovery import discover
     files, missing = discover(paths, resolver.settings_for, force_exclude)
     for path in missing:
         click.echo(f"error: {path}: No such file or directory", err=True)
     for path in sorted(files):
         click.echo(path)
+    if not files and not missing and not quiet:
+        click.echo(NO_FILES_WARNING, err=True)
     return 2 if missing else 0
 
 
@@ -225,6 +277,16 @@ def _unsafe_for(resolver: Resolver, cli_unsafe: Optional[bool]):
             return cli_unsafe
         return bool(resolver.settings_for(filename if filename != "-" else ".").unsafe_fixes)
     return unsafe
+
+
+def _unsafe_hint_for(resolver: Resolver, cli_unsafe: Optional[bool]):
+    """Whether the summary may hint at --unsafe-fixes for a file: not when unsafe fixes were turned
+    off explicitly (`--no-unsafe-fixes`, `unsafe-fixes = false`), as in ruff."""
+    def hint(filename: str) -> bool:
+        if cli_unsafe is not None:
+            return cli_unsafe is not False
+        return resolver.settings_for(filename if filename != "-" else ".").unsafe_fixes is not False
+    return hint
 
 
 def _emit(text: str, output_file: Optional[str], color: bool, err: bool = False) -> None:
@@ -249,23 +311,26 @@ def report_findings(diagnostics: List[Diagnostic], sources: SourceLookup, is_fix
     else:
         report = Report(diagnostics, is_fixable, sources, color, __version__)
         _emit(render(output_format, report), output_file, color, err)
-    if output_format in TEXT_FORMATS and not quiet:
+    # ruff's --statistics prints no summary when nothing remains (not even "All checks passed!").
+    if output_format in TEXT_FORMATS and not quiet and not (statistics and not diagnostics):
         fixable = sum(1 for d in diagnostics if is_fixable(d))
-        hidden = sum(1 for d in diagnostics if hidden_fixable(d))
+        hidden = sum(1 for d in diagnostics if hidden_fixable(d, hint=True))
         _emit(summary(diagnostics, fixed, fixable, hidden, fix), output_file, color, err)
 
 
-def _fixability(unsafe_for):
+def _fixability(unsafe_for, hint_for):
     def is_fixable(d: Diagnostic) -> bool:
         return fix_applicable(d, unsafe_for(d.filename))
 
-    def hidden(d: Diagnostic) -> bool:
-        return d.fix is not None and bool(d.fix.edits) and not is_fixable(d)
+    def hidden(d: Diagnostic, hint: bool = False) -> bool:
+        """A fix --unsafe-fixes would enable; with `hint`: only where the summary may say so."""
+        return (d.fix is not None and bool(d.fix.edits) and not is_fixable(d)
+                and (not hint or hint_for(d.filename)))
     return is_fixable, hidden
 
 
 def _exit_code(diagnostics: List[Diagnostic], exit_zero: bool, failed: bool = False) -> int:
-    if failed or any(d.code == "GL999" for d in diagnostics):
+    if failed or any(d.code == INTERNAL_ERROR for d in diagnostics):
         return 2
     if exit_zero:
         return 0
@@ -274,14 +339,20 @@ def _exit_code(diagnostics: List[Diagnostic], exit_zero: bool, failed: bool = Fa
 
 def run(paths: List[str], resolver: Resolver, cli_unsafe: Optional[bool], *, fix, diff, output_format, output_file,
         statistics, exit_zero, quiet, jobs, use_cache, force_exclude) -> int:
+    from .discovery import any_files
     missing = [path for path in paths if not os.path.lexists(path)]
-    for path in missing:
-        click.echo(f"error: Failed to lint {path}: No such file or directory (os error 2)", err=True)
     existing = [path for path in paths if path not in missing]
     diagnostics = lint_paths(existing, resolver=resolver, force_exclude=force_exclude, jobs=jobs,
                              use_cache=use_cache) if existing else []
+    if not diagnostics and not missing and not quiet and not any_files(existing, resolver.settings_for, force_exclude):
+        click.echo(NO_FILES_WARNING, err=True)
+    if diff:  # --diff prints no findings: say it here
+        for path in missing:
+            click.echo(f"error: Failed to lint {path}: No such file or directory (os error 2)", err=True)
+    else:  # as ruff's E902: a finding at 1:1 in every output format (and exit status 2)
+        diagnostics = sorted(diagnostics + [missing_path(path) for path in missing], key=lambda d: d.sort_key())
     unsafe_for = _unsafe_for(resolver, cli_unsafe)
-    is_fixable, hidden = _fixability(unsafe_for)
+    is_fixable, hidden = _fixability(unsafe_for, _unsafe_hint_for(resolver, cli_unsafe))
     sources = SourceLookup()
     fixed = 0
     if fix or diff:
@@ -306,14 +377,10 @@ def run(paths: List[str], resolver: Resolver, cli_unsafe: Optional[bool], *, fix
                     sources.add(path, result.fixed)
         diagnostics = [d for items in by_file.values() for d in items]
         if diff:
-            click.echo("".join(diffs), nl=False)
-            if would_fix:
-                click.echo(f"Would fix {_plural(would_fix, 'error')}.", err=True)
-            else:
-                hidden_count = sum(1 for d in diagnostics if hidden(d))
-                extra = (f" ({_plural(hidden_count, 'fix', 'fixes')} available with `--unsafe-fixes`)"
-                         if hidden_count else "")
-                click.echo(f"No errors would be fixed{extra}.", err=True)
+            click.echo(b"".join(diffs), nl=False)
+            if not quiet:
+                # ruff prints this to standard output; gradlint keeps standard output a clean patch.
+                click.echo(diff_summary(would_fix, sum(1 for d in diagnostics if hidden(d))), nl=False, err=True)
             if missing:
                 return 2
             return 1 if diffs else 0
@@ -335,7 +402,7 @@ def run_stdin(filename: str, resolver: Resolver, cli_unsafe: Optional[bool], *, 
             stdout.flush()
         return 0
     unsafe_for = _unsafe_for(resolver, cli_unsafe)
-    is_fixable, hidden = _fixability(unsafe_for)
+    is_fixable, hidden = _fixability(unsafe_for, _unsafe_hint_for(resolver, cli_unsafe))
     sources = SourceLookup({filename: data})
     fixed = 0
     if fix or diff:
@@ -345,6 +412,9 @@ def run_stdin(filename: str, resolver: Resolver, cli_unsafe: Optional[bool], *, 
         diagnostics = result.diagnostics
         if diff:
             click.echo(result.diff, nl=False)
+            if not quiet:
+                click.echo(diff_summary(result.fixed_count if result.diff else 0,
+                                        sum(1 for d in diagnostics if hidden(d))), nl=False, err=True)
             return 1 if result.diff else 0
         fixed = result.fixed_count
         new = result.fixed if result.fixed is not None else data

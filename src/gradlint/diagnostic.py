@@ -1,7 +1,10 @@
 """What gradlint reports: diagnostics with positions, their origin, and fixes as text edits.
 
 Lines and columns are 1-based; columns count characters (not bytes); an end position is exclusive,
-as in ruff's JSON output.
+as in ruff's JSON output. `cell` is None in a Python file; in a notebook it is the 1-based cell
+(over every cell, markdown included) that the position is relative to. The pipeline works in the
+coordinates of the program it analyses (cell None); `sources.PositionMap` converts to the source's
+own coordinates once, at the edge.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ class Edit:
     start: Location
     end: Location
     content: str
+    cell: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class Origin:
 
     location: Location
     description: str
+    cell: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class Diagnostic:
     end: Location
     origin: Optional[Origin] = None
     fix: Optional[Fix] = field(default=None, compare=False)
+    cell: Optional[int] = None
 
     @property
     def line(self) -> int:
@@ -61,4 +67,4 @@ class Diagnostic:
         return self.start.column
 
     def sort_key(self):
-        return (self.filename, self.start.line, self.start.column, self.code)
+        return (self.filename, self.cell or 0, self.start.line, self.start.column, self.code)

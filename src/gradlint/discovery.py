@@ -9,7 +9,7 @@ up to the repository root). A path named on the command line is always linted, u
 from __future__ import annotations
 
 import os
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 import pathspec
 
@@ -36,28 +36,45 @@ def discover(paths: List[str], settings_for: Optional[SettingsFor] = None,
 
     `settings_for(path)` gives the settings of a path (exclusions, gitignore); `force_exclude`
     overrides the settings' `force-exclude`."""
-    settings_for = settings_for or _default_settings
     files: List[str] = []
     missing: List[str] = []
     seen = set()
+    for path, exists in _candidates(paths, settings_for or _default_settings, force_exclude):
+        if not exists:
+            missing.append(path)
+            continue
+        key = os.path.normcase(os.path.abspath(path))
+        if key not in seen:
+            seen.add(key)
+            files.append(path)
+    return files, missing
+
+
+def any_files(paths: List[str], settings_for: Optional[SettingsFor] = None,
+              force_exclude: Optional[bool] = None) -> bool:
+    """Whether `discover` would find a file to lint; stops at the first one (for ruff's warning
+    "No Python files found under the given path(s)")."""
+    return any(exists for _path, exists in _candidates(paths, settings_for or _default_settings, force_exclude))
+
+
+def _candidates(paths: List[str], settings_for: SettingsFor,
+                force_exclude: Optional[bool]) -> Iterator[Tuple[str, bool]]:
+    """(path, True) for each file to lint, lazily and possibly repeated; (path, False) for a path
+    that does not exist."""
     for path in paths:
         if not os.path.lexists(path):
-            missing.append(path)
+            yield path, False
             continue
         is_dir = os.path.isdir(path)
         settings = settings_for(path)
         force = settings.force_exclude if force_exclude is None else force_exclude
         if force and is_excluded_path(path, settings, is_dir):
             continue
-        candidates = walk(path, settings_for) if is_dir else [path]
         if is_dir:
-            candidates = [os.path.normpath(candidate) for candidate in candidates]
-        for candidate in candidates:
-            key = os.path.normcase(os.path.abspath(candidate))
-            if key not in seen:
-                seen.add(key)
-                files.append(candidate)
-    return files, missing
+            for candidate in iter_walk(path, settings_for):
+                yield os.path.normpath(candidate), True
+        else:
+            yield path, True
 
 
 def is_excluded_path(path: str, settings: Settings, is_dir: bool) -> bool:
@@ -118,8 +135,12 @@ def gitignored(path: str, is_dir: bool, ignores: GitIgnores) -> bool:
 
 
 def walk(root: str, settings_for: Optional[SettingsFor] = None) -> List[str]:
+    return list(iter_walk(root, settings_for))
+
+
+def iter_walk(root: str, settings_for: Optional[SettingsFor] = None) -> Iterator[str]:
+    """The files to lint under the directory `root`, lazily, in a stable order."""
     settings_for = settings_for or _default_settings
-    found = []
     root_settings = settings_for(root)
     ignores: Dict[str, GitIgnores] = {}
     # A directory named directly is linted even if excluded or gitignored: then what lies under it
@@ -157,5 +178,4 @@ def walk(root: str, settings_for: Optional[SettingsFor] = None) -> List[str]:
                 continue
             if inherited and gitignored(os.path.abspath(path), False, inherited):
                 continue
-            found.append(path)
-    return found
+            yield path

@@ -1,29 +1,32 @@
-"""The public entry points: lint a string, or files and directories."""
+"""The pipeline: a program becomes diagnostics (parse, analyse, rules, then the user's selection and
+noqa comments), and fixes are applied to a source round after round.
+
+Everything here works on `sources.Program` / `sources.Source` and in program coordinates; the
+source's position map turns results into its own coordinates (`result.LintResult.to_source`).
+Nothing here knows what kind of source it works on.
+"""
 from __future__ import annotations
 
 import ast
 import gc
-import warnings
-import sys
 import traceback
+import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Iterable, List, Optional, Sequence
+from dataclasses import dataclass, field, replace
+from typing import List, Optional, Sequence
 
 from . import errors
+from .analysis.hot import optimizer_aliases
 from .analysis.interpreter import analyse
 from .analysis.source import SourceText
 from .diagnostic import Diagnostic
-from .rules import RULES, RuleContext
+from .prefilter import finding_offsets
+from .result import LintResult
+from .rules import RULES, RuleContext, selected
+from .sources import FixError, Program, Source, SourceError, load
 
-
-def selected(code: str, select: Optional[Sequence[str]], ignore: Optional[Sequence[str]]) -> bool:
-    """ruff's prefix semantics: the longest matching prefix of select/ignore wins."""
-    if code.startswith("GL9"):
-        return True
-    best_select = max((len(p) for p in (select or ["GL"]) if code.startswith(p) or p == "ALL"), default=-1)
-    best_ignore = max((len(p) for p in (ignore or ()) if code.startswith(p) or p == "ALL"), default=-1)
-    return best_select >= 0 and best_select > best_ignore
+__all__ = ["FixResult", "LintResult", "check_program", "check_source", "fix_bytes", "fix_file", "fix_source",
+           "fix_text", "lint_bytes", "lint_file", "lint_program", "lint_source", "selected"]
 
 
 @contextmanager
@@ -51,6 +54,12 @@ def lint_source(source: str, filename: str = "<string>", select: Optional[Sequen
         return _lint_source(source, filename, select, ignore, exhaustive)
 
 
+def hot_offsets(tree: ast.Module, text: SourceText) -> List[int]:
+    """Where a finding could be (see analysis/hot.py): the pre-filter's byte offsets, plus the
+    names the module binds to torch.optim."""
+    return finding_offsets(text.data, optimizer_aliases(tree, text))
+
+
 def _lint_source(source: str, filename: str, select: Optional[Sequence[str]],
                  ignore: Optional[Sequence[str]], exhaustive: bool) -> List[Diagnostic]:
     if source.startswith("\ufeff"):
@@ -68,7 +77,7 @@ def _lint_source(source: str, filename: str, select: Optional[Sequence[str]],
         return [errors.file_error(errors.SYNTAX_ERROR, filename, f"cannot parse: {exc}")]
     text = SourceText(source)
     try:
-        facts = analyse(tree, text, exhaustive)
+        facts = analyse(tree, text, exhaustive, hot_offsets(tree, text))
         context = RuleContext(filename, text)
         found = [d for rule in RULES if selected(rule.code, select, ignore) for d in rule.check(facts, context)]
     except RecursionError:
@@ -82,28 +91,9 @@ def _lint_source(source: str, filename: str, select: Optional[Sequence[str]],
     return sorted(found, key=Diagnostic.sort_key)
 
 
-def decode_bytes(data: bytes, filename: str):
-    """Decode like Python does (BOM, coding cookie): (text, encoding, error diagnostic or None).
-    A UTF-8 BOM is dropped from the text (encoding "utf-8-sig" puts it back)."""
-    import io
-    import tokenize
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        return data.decode(encoding), encoding, None
-    except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
-        reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
-        return None, None, errors.file_error(errors.DECODE_ERROR, filename, f"cannot decode the file: {reason}")
-
-
-def decode_source(data: bytes, filename: str):
-    """Decode like Python does (BOM, coding cookie); returns (text, error diagnostic or None)."""
-    text, _encoding, error = decode_bytes(data, filename)
-    return text, error
-
-
 def check_source(source: str, filename: str = "<string>", settings=None) -> List[Diagnostic]:
     """`lint_source` plus what the user configured: rule selection, per-file-ignores and noqa
-    comments (`# noqa: GL001`, `# gradlint: noqa`). What the CLI reports for one file."""
+    comments (`# noqa: GL001`, `# gradlint: noqa`)."""
     from . import noqa
     from .config import Settings
     settings = settings if settings is not None else Settings()
@@ -117,19 +107,34 @@ def check_source(source: str, filename: str = "<string>", settings=None) -> List
     return noqa.filter_suppressed(found, source, suppressions)
 
 
-def is_notebook(filename: str) -> bool:
-    return filename.lower().endswith(".ipynb")
+def check_program(program: Program, settings=None) -> List[Diagnostic]:
+    """What the user is shown for a program, in program coordinates."""
+    return check_source(program.text, program.filename, settings)
+
+
+def lint_program(source: Source, settings=None) -> LintResult:
+    """The source's program linted; a fix that cannot be applied on its own to the source (it does
+    not fit, would break the syntax, or edits a line the source cannot take an edit on) is dropped,
+    so that a finding shows `[*]` only when `--fix` will repair it."""
+    program = source.program
+    found = [d if d.fix is None or source.fix_applies(d.fix) else replace(d, fix=None)
+             for d in check_program(program, settings)]
+    return LintResult(program.filename, found, program.positions, list(program.errors))
+
+
+def lint_result(data: bytes, filename: str, settings=None) -> LintResult:
+    """Lint a file's bytes as `filename` (its kind by the name); what workers return and the cache
+    stores."""
+    try:
+        source = load(data, filename)
+    except SourceError as exc:
+        return LintResult(filename, errors=[exc.diagnostic])
+    return lint_program(source, settings)
 
 
 def lint_bytes(data: bytes, filename: str, settings=None) -> List[Diagnostic]:
-    """Lint a file's bytes as `filename` (a notebook when it ends in .ipynb)."""
-    if is_notebook(filename):
-        from .notebook import lint_notebook
-        return lint_notebook(data, filename, settings)
-    text, error = decode_source(data, filename)
-    if error is not None:
-        return [error]
-    return check_source(text, filename, settings)
+    """Lint a file's bytes as `filename`: diagnostics in the file's own coordinates."""
+    return lint_result(data, filename, settings).to_source()
 
 
 def lint_file(path: str, select=None, ignore=None, display_name: Optional[str] = None,
@@ -147,39 +152,9 @@ def lint_file(path: str, select=None, ignore=None, display_name: Optional[str] =
     return lint_bytes(data, name, settings)
 
 
-def lint_paths(paths: Iterable[str], select=None, ignore=None, *, settings=None, resolver=None,
-               force_exclude: Optional[bool] = None, jobs: Optional[int] = None,
-               use_cache: bool = True) -> List[Diagnostic]:
-    """Lint files and directories (recursing into *.py, *.pyi, *.ipynb); every diagnostic, sorted.
-
-    Settings: `resolver` (gradlint.config.Resolver: each file's closest pyproject.toml, as the CLI
-    does), else one `settings` for every file, else `select`/`ignore` codes without any config.
-    Files in which no enabled rule can fire are skipped unparsed (gradlint.prefilter); results are
-    cached under .gradlint_cache/ unless `use_cache` is False (gradlint.cache); the rest is linted
-    by `jobs` worker processes (default: one per CPU; one file or `jobs=1`: in this process)."""
-    from os.path import isdir as os_path_isdir
-
-    from .config import Settings
-    from .discovery import discover
-    from .runner import lint_files
-    paths = list(paths)
-    if resolver is not None:
-        settings_for = resolver.settings_for
-    else:
-        fixed = settings if settings is not None else Settings.from_codes(select, ignore)
-        settings_for = lambda _path: fixed  # noqa: E731
-    found: List[Diagnostic] = []
-    files, missing = discover(paths, settings_for, force_exclude)
-    for path in missing:
-        found.append(errors.file_error(errors.READ_ERROR, path, "no such file or directory"))
-    named = {path for path in paths if not os_path_isdir(path)}  # named directly: always parsed
-    found.extend(lint_files(files, settings_for, jobs=jobs, use_cache=use_cache, unfiltered=named))
-    return sorted(found, key=lambda diagnostic: diagnostic.sort_key())
-
-
 # -- fixing --------------------------------------------------------------------------------------
 
-MAX_FIX_ROUNDS = 5
+MAX_FIX_ROUNDS = 20
 
 
 def fix_applicable(diagnostic: Diagnostic, unsafe: bool) -> bool:
@@ -190,77 +165,79 @@ def fix_applicable(diagnostic: Diagnostic, unsafe: bool) -> bool:
 @dataclass
 class FixResult:
     """What fixing one file did. `fixed` is the new content (None: unchanged); `diagnostics` are
-    the findings that remain; `diff` is a unified diff of the change; `error` says why fixes were
-    not applied or written (the file is then left as it was)."""
+    the findings that remain (in the file's coordinates); `diff` is a unified diff of the change;
+    `error` says why fixes were not applied or written (the file is then left as it was)."""
 
     filename: str
     original: bytes
     fixed: Optional[bytes] = None
     fixed_count: int = 0
     diagnostics: List[Diagnostic] = field(default_factory=list)
-    diff: str = ""
+    diff: bytes = b""
     error: Optional[str] = None
     written: bool = False
 
 
-def fix_text(text: str, filename: str, settings=None, unsafe: bool = False):
-    """Apply fixes to source text until none applies (at most MAX_FIX_ROUNDS re-lints).
+def fix_source(source: Source, settings=None, unsafe: bool = False):
+    """Apply fixes round after round until none applies (each round re-lints the result).
 
-    Returns (new text, number of findings fixed, remaining diagnostics, error or None). The new
-    text always parses; if a round would break the syntax every change is dropped."""
-    from .fixes.apply import apply_fixes
-    diagnostics = check_source(text, filename, settings)
-    original = diagnostics
-    current, fixed = text, 0
+    Returns (fixed source, number of findings fixed, what remains as a LintResult, error or None).
+    Every fix was checked on its own (`lint_program`); fixes that break the syntax only together
+    are applied one per round. Fixes that do not settle are gradlint's bug: reported, and nothing
+    is changed."""
+    result = original = lint_program(source, settings)
+    current, fixed = source, 0
+    seen = {current.program.text}
     for _round in range(MAX_FIX_ROUNDS):
-        fixable = [d for d in diagnostics if fix_applicable(d, unsafe)]
+        fixable = [d.fix for d in result.diagnostics if fix_applicable(d, unsafe)]
         if not fixable:
-            break
-        applied = apply_fixes(current, [d.fix for d in fixable])
-        if not applied.applied or applied.text == current:
-            break
+            return current, fixed, result, None
         try:
-            ast.parse(applied.text)
-        except (SyntaxError, ValueError) as exc:
-            return text, 0, original, (f"fixes would introduce a syntax error ({exc}); the file was left "
-                                       f"unchanged. This is gradlint's fault, please report it at "
-                                       f"{errors.ISSUES_URL}")
-        current, fixed = applied.text, fixed + len(applied.applied)
-        diagnostics = check_source(current, filename, settings)
-    return current, fixed, diagnostics, None
+            updated, applied = current.apply_fixes(fixable)
+        except FixError:
+            updated, applied = current.apply_fixes(fixable[:1])
+        if not applied:
+            return current, fixed, result, None
+        if updated.program.text in seen:
+            return source, 0, original, _bug("fixes undo each other; the file was left unchanged")
+        seen.add(updated.program.text)
+        current, fixed = updated, fixed + len(applied)
+        result = lint_program(current, settings)
+    if any(fix_applicable(d, unsafe) for d in result.diagnostics):
+        return source, 0, original, _bug(f"fixes did not converge after {MAX_FIX_ROUNDS} rounds; the file was left "
+                                         f"unchanged")
+    return current, fixed, result, None
 
 
-def unified_diff(before: str, after: str, name: str) -> str:
-    import difflib
-    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
-                                 fromfile=name, tofile=name)
-    out = []
-    for line in lines:
-        out.append(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n")
-    return "".join(out)
+def _bug(what: str) -> str:
+    return f"{what}; this is gradlint's fault, please report it at {errors.ISSUES_URL}"
+
+
+def fix_text(text: str, filename: str, settings=None, unsafe: bool = False):
+    """`fix_source` for Python text: (new text, number fixed, remaining diagnostics, error or None)."""
+    from .sources.python_file import PythonFile
+    source = PythonFile(filename, text.encode("utf-8", "surrogatepass"), text, "utf-8")
+    fixed, count, remaining, problem = fix_source(source, settings, unsafe)
+    return fixed.text, count, remaining.to_source(), problem
 
 
 def fix_bytes(data: bytes, filename: str, settings=None, unsafe: bool = False) -> FixResult:
     """Fix a file's bytes in memory; nothing is written. Bytes outside the edits stay as they were
-    (line endings, BOM, encoding cookie)."""
-    if is_notebook(filename):
-        from .notebook import fix_notebook
-        return fix_notebook(data, filename, settings, unsafe)
-    text, encoding, error = decode_bytes(data, filename)
-    if error is not None:
-        return FixResult(filename, data, diagnostics=[error])
-    if text.encode(encoding) != data:
-        return FixResult(filename, data, diagnostics=check_source(text, filename, settings),
-                         error="the file does not round-trip through its encoding; not fixed")
-    new_text, count, remaining, problem = fix_text(text, filename, settings, unsafe)
-    result = FixResult(filename, data, fixed_count=count, diagnostics=remaining, error=problem)
-    if new_text != text:
+    (line endings, BOM, encoding cookie, a notebook's JSON layout)."""
+    try:
+        source = load(data, filename)
+    except SourceError as exc:
+        return FixResult(filename, data, diagnostics=[exc.diagnostic])
+    fixed, count, remaining, problem = fix_source(source, settings, unsafe)
+    result = FixResult(filename, data, fixed_count=count, diagnostics=remaining.to_source(), error=problem)
+    if fixed is not source:
         try:
-            result.fixed = new_text.encode(encoding)
-        except UnicodeEncodeError:
-            return FixResult(filename, data, diagnostics=check_source(text, filename, settings),
-                             error=f"the fixed text cannot be encoded as {encoding}; not fixed")
-        result.diff = unified_diff(text, new_text, filename)
+            new = fixed.to_bytes()
+        except FixError as exc:
+            return FixResult(filename, data, diagnostics=lint_program(source, settings).to_source(), error=str(exc))
+        if new != data:
+            result.fixed = new
+            result.diff = fixed.diff(source)
     return result
 
 
@@ -268,7 +245,7 @@ def fix_file(path: str, settings=None, unsafe: bool = False, write: bool = True,
              display_name: Optional[str] = None) -> FixResult:
     """Fix one file; with `write`, replace it atomically when (and only when) it changed, and not
     at all if it changed on disk while gradlint worked on it."""
-    from .fixes.apply import ChangedOnDisk, write_atomic
+    from .fixes.apply import ChangedOnDisk, write_in_place
     name = display_name or path
     try:
         with open(path, "rb") as handle:
@@ -279,18 +256,14 @@ def fix_file(path: str, settings=None, unsafe: bool = False, write: bool = True,
     result = fix_bytes(data, name, settings, unsafe)
     if write and result.fixed is not None:
         try:
-            result.written = write_atomic(path, result.fixed, expected=data)
+            result.written = write_in_place(path, result.fixed, expected=data)
         except ChangedOnDisk:
             result.error = "the file changed on disk while gradlint was fixing it; it was not written"
             result.diagnostics = lint_bytes(data, name, settings)
-            result.fixed, result.fixed_count, result.diff = None, 0, ""
+            result.fixed, result.fixed_count, result.diff = None, 0, b""
         except OSError as exc:
             result.error = f"cannot write the fixed file: {exc.strerror or exc}"
             result.diagnostics = lint_bytes(data, name, settings)
-            result.fixed, result.fixed_count, result.diff = None, 0, ""
+            result.fixed, result.fixed_count, result.diff = None, 0, b""
     return result
 
-
-if __name__ == "__main__":  # pragma: no cover
-    for diagnostic in lint_paths(sys.argv[1:]):
-        print(diagnostic)

@@ -26,8 +26,8 @@ diagnostics at all, not even a syntax error (a file with no `.grad` is not gradl
 which is what makes a tree like the standard library nearly free to lint).
 
 Files whose coding cookie names a codec that is not ASCII-compatible always pass (their bytes say
-nothing about their characters); notebooks (`.ipynb`) are JSON, so their cell text is decoded
-first when the raw bytes hint at a possible match.
+nothing about their characters). The filter never knows the kind of source: each kind hands it bytes
+that hold its program's code (`sources.screen_bytes`; a notebook's are its code cells' text).
 
 Not covered, by design (Python accepts them, nobody writes them): identifiers written with Unicode
 compatibility characters that NFKC folds to `grad` (`x.ｇrad`), and attribute names that
@@ -223,16 +223,17 @@ def may_build_optimizer(data: bytes) -> bool:
     return b"getattr" in data and next(literal_starts(GETATTR_OPTIM, data, b"o"), None) is not None
 
 
-def could_have_findings(data: bytes, rules: Optional[Iterable[str]] = None, notebook: bool = False) -> bool:
-    """False only when no rule in `rules` (default: all) can report anything in this file.
+def could_have_findings(data: Optional[bytes], rules: Optional[Iterable[str]] = None) -> bool:
+    """False only when no rule in `rules` (default: all) can report anything in this program.
 
-    `data` is the file's raw bytes; `notebook` says they are an `.ipynb` document.
+    `data` holds every character of the program's code (`sources.screen_bytes`: a Python file's raw
+    bytes, a notebook's code cells); None means they are not known, and the program must be linted.
     """
+    if data is None:
+        return True
     enabled = ALL_RULES if rules is None else frozenset(rules)
     if enabled - ALL_RULES:
         return True  # a rule this filter does not know about: never skip on its behalf
-    if notebook:
-        return _notebook_could_have_findings(data, enabled)
     if _unusual_encoding(data):
         return True
     if enabled & READ_RULES and may_read_grad(data):
@@ -240,32 +241,7 @@ def could_have_findings(data: bytes, rules: Optional[Iterable[str]] = None, note
     return "GL004" in enabled and may_build_optimizer(data)
 
 
-def _notebook_could_have_findings(data: bytes, enabled: frozenset) -> bool:
-    # JSON can only spell letters through \u escapes; without one, and without the words the
-    # patterns need, no cell can match.
-    if b"\\u" not in data and b"grad" not in data and b"optim" not in data:
-        return False
-    import json
-    try:
-        document = json.loads(data)
-        cells = document.get("cells", []) if isinstance(document, dict) else None
-        if not isinstance(cells, list):
-            return True  # malformed or an old nbformat: let the notebook reader judge it
-        sources = []
-        for cell in cells:
-            if isinstance(cell, dict) and cell.get("cell_type") == "code":
-                source = cell.get("source", "")
-                sources.append("".join(source) if isinstance(source, list) else str(source))
-        text = "\n".join(sources).encode("utf-8", "surrogatepass")
-    except Exception:  # noqa: BLE001 - a malformed notebook gets its diagnostic from the linter
-        return True
-    if enabled & READ_RULES and may_read_grad(text):
-        return True
-    return "GL004" in enabled and may_build_optimizer(text)
-
-
 def enabled_rules(select=None, ignore=None) -> frozenset:
     """The finding rules (not the GL9xx file errors) that select/ignore leave enabled."""
-    from .linter import selected
-    from .rules import RULES
+    from .rules import RULES, selected
     return frozenset(rule.code for rule in RULES if selected(rule.code, select, ignore))

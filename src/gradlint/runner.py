@@ -5,18 +5,25 @@ For each file, in order of cost:
 1. read its bytes; a file in which no enabled rule can fire (`prefilter.could_have_findings`) is
    done: no diagnostics, nothing parsed;
 2. look its result up in the cache (`cache.Cache`), unless `use_cache=False`;
-3. lint what remains with `linter.lint_bytes`: in this process when there is one file, little
+3. lint what remains with `linter.lint_result`: in this process when there is one file, little
    work or `jobs == 1`, else in a pool of `jobs` worker processes (default: the CPUs this process
    may use), which starts working while the other files are still being read and filtered.
 
+Workers return, and the cache stores, results in program coordinates with their position map
+(`result.LintResult`); they are turned into the files' own coordinates once, on the way out.
 Results are collected per file and returned in the order of `files`, whatever the scheduling.
 """
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Collection, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Collection, Iterable, List, Optional, Sequence, Tuple
 
+from . import errors
 from .diagnostic import Diagnostic
+from .linter import lint_result
+from .prefilter import could_have_findings
+from .result import LintResult
+from .sources import screen_bytes
 
 #: Below this many bytes of source to analyse, starting workers costs more than it saves.
 PARALLEL_MIN_BYTES = 64 * 1024
@@ -38,14 +45,39 @@ def _rules_for(settings: Any, path: str) -> Optional[frozenset]:
     return frozenset(code for code in enabled if not any(code.startswith(p) or p == "ALL" for p in ignored))
 
 
-def _lint_worker(path: str, data: bytes, settings: Any) -> List[Diagnostic]:
-    from .linter import lint_bytes
-    return lint_bytes(data, path, settings)
+def _lint_worker(path: str, data: bytes, settings: Any) -> LintResult:
+    return lint_result(data, path, settings)
 
 
 def _read_error(path: str, exc: OSError) -> Diagnostic:
-    from . import errors
     return errors.file_error(errors.READ_ERROR, path, f"cannot read the file: {exc.strerror or exc}")
+
+
+def lint_paths(paths: Iterable[str], select=None, ignore=None, *, settings=None, resolver=None,
+               force_exclude: Optional[bool] = None, jobs: Optional[int] = None,
+               use_cache: bool = True) -> List[Diagnostic]:
+    """Lint files and directories (recursing into *.py, *.pyi, *.ipynb); every diagnostic, sorted.
+
+    Settings: `resolver` (gradlint.config.Resolver: each file's closest pyproject.toml, as the CLI
+    does), else one `settings` for every file, else `select`/`ignore` codes without any config.
+    Files in which no enabled rule can fire are skipped unparsed (gradlint.prefilter); results are
+    cached under .gradlint_cache/ unless `use_cache` is False (gradlint.cache); the rest is linted
+    by `jobs` worker processes (default: one per CPU; one file or `jobs=1`: in this process)."""
+    from .config import Settings
+    from .discovery import discover
+    paths = list(paths)
+    if resolver is not None:
+        settings_for = resolver.settings_for
+    else:
+        fixed = settings if settings is not None else Settings.from_codes(select, ignore)
+        settings_for = lambda _path: fixed  # noqa: E731
+    found: List[Diagnostic] = []
+    files, missing = discover(paths, settings_for, force_exclude)
+    for path in missing:
+        found.append(errors.file_error(errors.READ_ERROR, path, "no such file or directory"))
+    named = {path for path in paths if not os.path.isdir(path)}  # named directly: always parsed
+    found.extend(lint_files(files, settings_for, jobs=jobs, use_cache=use_cache, unfiltered=named))
+    return sorted(found, key=lambda diagnostic: diagnostic.sort_key())
 
 
 def lint_files(files: Sequence[str], settings_for: Callable[[str], Any], *, jobs: Optional[int] = None,
@@ -58,9 +90,7 @@ def lint_files(files: Sequence[str], settings_for: Callable[[str], Any], *, jobs
 
     Files are read largest first and handed to the workers as soon as they pass the pre-filter,
     so reading and filtering overlap the linting, and no big file starts last."""
-    from .prefilter import could_have_findings
-
-    results: List[Optional[List[Diagnostic]]] = [None] * len(files)
+    results: List[Optional[LintResult]] = [None] * len(files)
     store = index = None
     new_index: dict = {}
     digests: dict = {}  # id(settings) -> digest, when the settings ignore no file by its path
@@ -85,6 +115,7 @@ def lint_files(files: Sequence[str], settings_for: Callable[[str], Any], *, jobs
                     if digest is None:
                         digest = digests[id(settings)] = settings_digest(settings, path)
                 known = index.get(absolute) if stat is not None else None
+                known = known if isinstance(known, list) and len(known) == 7 else None
                 cached = _unchanged_result(store, known, stat, digest, path)
                 if cached is not None:
                     results[position] = cached
@@ -94,12 +125,11 @@ def lint_files(files: Sequence[str], settings_for: Callable[[str], Any], *, jobs
                 with open(path, "rb") as handle:
                     data = handle.read()
             except OSError as exc:
-                results[position] = [_read_error(path, exc)]
+                results[position] = LintResult(path, errors=[_read_error(path, exc)])
                 continue
             key = None
-            if path not in unfiltered and not could_have_findings(
-                    data, _rules_for(settings, path), notebook=path.lower().endswith(".ipynb")):
-                results[position] = []
+            if path not in unfiltered and not could_have_findings(screen_bytes(data, path), _rules_for(settings, path)):
+                results[position] = LintResult(path)
                 verdict = ""
             else:
                 if store is not None:
@@ -111,7 +141,7 @@ def lint_files(files: Sequence[str], settings_for: Callable[[str], Any], *, jobs
                 if results[position] is None:
                     scheduler.add((position, path, data, settings, key), still_to_examine=len(order) - examined - 1)
             if store is not None and stat is not None and verdict is not None:
-                new_index[absolute] = [stat.st_size, stat.st_mtime_ns, digest, verdict]
+                new_index[absolute] = index_entry(stat, digest, verdict)
 
         for (position, _path, _data, _settings, key), found in scheduler.results():
             results[position] = found
@@ -123,16 +153,30 @@ def lint_files(files: Sequence[str], settings_for: Callable[[str], Any], *, jobs
         if any(index.get(k) != v for k, v in new_index.items()):
             index.update(new_index)
             store.save_index(index)
-    return [diagnostic for found in results for diagnostic in (found or ())]
+    return [diagnostic for found in results if found is not None for diagnostic in found.to_source()]
 
 
-def _unchanged_result(store, known, stat, digest: str, path: str) -> Optional[List[Diagnostic]]:
-    """The cached result of a file whose size, modification time and settings are those the
-    index recorded (`known`), without reading it; None when it may have changed."""
-    if (isinstance(known, list) and len(known) == 4 and known[0] == stat.st_size
-            and known[1] == stat.st_mtime_ns and known[2] == digest):
-        return [] if known[3] == "" else store.get(known[3], path)
-    return None
+#: A file whose status changed this close to the moment it was read may change again within the
+#: same timestamp tick without its status showing it ("racy git"): its content is hashed next time.
+RACY_NS = 2_000_000_000
+
+
+def index_entry(stat: os.stat_result, digest: str, verdict: str) -> list:
+    """What the stat index records of a file: [size, mtime, ctime, inode, settings digest, verdict,
+    trusted]. The ctime changes with every write and cannot be set back (unlike the mtime, which
+    tools restore), so an edit with the size and mtime restored still shows."""
+    import time
+    trusted = time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) > RACY_NS
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, digest, verdict, trusted]
+
+
+def _unchanged_result(store, known, stat, digest: str, path: str) -> Optional[LintResult]:
+    """The cached result of a file whose status and settings are those the index recorded
+    (`known`), without reading it; None when it may have changed (then its bytes are read and
+    hashed, so a result is never stale)."""
+    if known is None or known[:5] != index_entry(stat, digest, "")[:5] or known[6] is not True:
+        return None
+    return LintResult(path) if known[5] == "" else store.get(known[5], path)
 
 
 def _stat(path: str) -> Optional[os.stat_result]:
@@ -187,7 +231,7 @@ class _Scheduler:
         _position, path, data, settings, _key = item
         self.submitted.append((item, self.executor.submit(_lint_worker, path, data, settings)))
 
-    def results(self) -> List[Tuple[Any, List[Diagnostic]]]:
+    def results(self) -> List[Tuple[Any, LintResult]]:
         """(item, diagnostics) for every item added."""
         if self.executor is None:
             return [(item, _lint_worker(item[1], item[2], item[3])) for item in self.waiting]

@@ -1,22 +1,17 @@
-"""Where in a file a finding could be: the byte offsets that make code "hot".
+"""What makes code "hot" besides the bytes the pre-filter looks for.
 
 A function the file never calls is analysed on its own only when its text is hot, and in large
-files long cold module-level statements are skipped (see `Interpreter.hot`). What is hot is what
-the pre-filter looks for (`prefilter.finding_offsets`: `.grad` reads, getattr literals, `optim`),
-plus the names the linted module binds to torch.optim, which build optimizers without spelling it.
+files long cold module-level statements are skipped (see `Interpreter.hot`). The hot offsets are an
+input of the analysis: the pipeline computes them with the pre-filter's byte patterns
+(`prefilter.finding_offsets`: `.grad` reads, getattr literals, `optim`) plus the names this module
+finds bound to torch.optim, which build optimizers without spelling it.
 """
 from __future__ import annotations
 
 import ast
 from typing import List
 
-from ..prefilter import finding_offsets
 from .source import SourceText
-
-
-def hot_offsets(tree: ast.Module, source: SourceText) -> List[int]:
-    """Sorted byte offsets (in the UTF-8 text) near which a finding could be reported."""
-    return finding_offsets(source.data, optimizer_aliases(tree, source))
 
 
 def optimizer_aliases(tree: ast.Module, source: SourceText) -> List[str]:

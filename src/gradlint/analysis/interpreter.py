@@ -12,13 +12,12 @@ from __future__ import annotations
 import ast
 import bisect
 import re
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import torch_api as api
 from .calls import CallsMixin
 from .expressions import ExpressionsMixin
 from .facts import Facts, GradRead, NonLeafOptimizerArgument, Span
-from .hot import hot_offsets
 from .source import SourceText
 from .state import State
 from .statements import StatementsMixin
@@ -50,7 +49,8 @@ class Frame:
 
 
 class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
-    def __init__(self, tree: ast.Module, source: SourceText, exhaustive: bool = False):
+    def __init__(self, tree: ast.Module, source: SourceText, exhaustive: bool = False,
+                 hot_offsets: Optional[Sequence[int]] = None):
         self.tree = tree
         self.source = source
         self.state = State()
@@ -91,7 +91,7 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         self.exhaustive = exhaustive
         self.large = len(source.lines) > LARGE_FILE_LINES and not exhaustive
         # Byte offsets of the text a finding needs nearby, to tell hot code from cold (see hot()).
-        self.hot_offsets = hot_offsets(tree, source)
+        self.hot_offsets = list(hot_offsets) if hot_offsets is not None else None
         self.line_offsets = source.line_byte_offsets()
         self.module_frame = Frame("module", None, is_module=True)
         self.frame = self.module_frame
@@ -142,7 +142,7 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
 
     def hot(self, node) -> bool:
         """Does the node's text (whole lines) hold anything a finding needs?"""
-        if self.exhaustive:
+        if self.exhaustive or self.hot_offsets is None:
             return True
         start = self.line_offsets[node.lineno - 1]
         end = self.line_offsets[min(node.end_lineno, len(self.line_offsets) - 1)]
@@ -373,8 +373,11 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         return Why(node.lineno, node.col_offset, text, **fields)
 
 
-def analyse(tree: ast.Module, source: SourceText, exhaustive: bool = False) -> Facts:
-    return Interpreter(tree, source, exhaustive).run()
+def analyse(tree: ast.Module, source: SourceText, exhaustive: bool = False,
+            hot_offsets: Optional[Sequence[int]] = None) -> Facts:
+    """The facts of one module. `hot_offsets`: sorted UTF-8 byte offsets near which a finding could
+    be (see hot.py); None makes all code hot."""
+    return Interpreter(tree, source, exhaustive, hot_offsets).run()
 
 
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)

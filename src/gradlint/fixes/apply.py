@@ -6,13 +6,12 @@ with the file's own line ending: a `\\n` in an edit becomes `\\r\\n` in a CRLF f
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
-import stat
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Tuple
 
-from ..atomic import replace_file
 from ..diagnostic import Edit, Fix, Location
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -68,8 +67,6 @@ def _overlap(ranges: Sequence[Tuple[int, int]], start: int, end: int) -> bool:
     for other_start, other_end in ranges:
         if start < other_end and other_start < end:
             return True
-        if start == end == other_start == other_end:
-            return True  # two insertions at one place: their order would be arbitrary
         if start == end and other_start < start < other_end:
             return True
         if other_start == other_end and start < other_start < end:
@@ -77,20 +74,40 @@ def _overlap(ranges: Sequence[Tuple[int, int]], start: int, end: int) -> bool:
     return False
 
 
-def apply_edits(text: str, edits: Iterable[Edit], newline: Optional[str] = None) -> str:
-    """Apply non-overlapping edits; raises EditError when they overlap or do not fit."""
-    newline = newline or detect_newline(text)
-    offsets = edit_offsets(text, edits)
+def newline_at(text: str, offset: int) -> str:
+    """The line ending for text inserted at `offset`: that of the line it continues (the line
+    before, at the start of a line), else of the line holding it, so that inserted lines take
+    their neighbours' ending in a file with mixed endings too."""
+    match = None if 0 < offset and text[offset - 1] in "\r\n" else LINE_BREAK.search(text, offset)
+    if match is not None:
+        return match.group()
+    last = max(text.rfind("\n", 0, offset), text.rfind("\r", 0, offset))
+    if last < 0:
+        return "\n"
+    return "\r\n" if text[last - 1:last + 1] == "\r\n" else text[last]
+
+
+def _join(text: str, offsets: Sequence[Tuple[int, int, str]], newline: Optional[str] = None) -> str:
     pieces = []
     position = 0
     for start, end, content in offsets:
-        if start < position:
-            raise EditError("overlapping edits")
         pieces.append(text[position:start])
-        pieces.append(_convert(content, newline))
+        pieces.append(_convert(content, newline or newline_at(text, start)))
         position = end
     pieces.append(text[position:])
     return "".join(pieces)
+
+
+def apply_edits(text: str, edits: Iterable[Edit], newline: Optional[str] = None) -> str:
+    """Apply non-overlapping edits (insertions at one place in the order given); raises EditError
+    when they overlap or do not fit."""
+    offsets = edit_offsets(text, edits)
+    position = 0
+    for start, end, _content in offsets:
+        if start < position:
+            raise EditError("overlapping edits")
+        position = end
+    return _join(text, offsets, newline)
 
 
 @dataclass
@@ -103,7 +120,9 @@ class Applied:
 def apply_fixes(text: str, fixes: Sequence[Fix]) -> Applied:
     """Apply as many fixes as fit, in the order of their first edit: a fix whose edits overlap an
     accepted fix's edits is skipped (the caller re-lints and tries again); a fix identical to an
-    accepted one counts as applied (two findings with one repair)."""
+    accepted one counts as applied (two findings with one repair), and an edit identical to an
+    accepted one is shared, not made twice. Insertions at one place are all made, in that order
+    (`a = x * 1; b = x * 2` on one line gets both retains in one round)."""
     starts = line_starts(text)
     candidates = []
     skipped: List[int] = []
@@ -127,8 +146,9 @@ def apply_fixes(text: str, fixes: Sequence[Fix]) -> Applied:
             applied.append(index)
             continue
         own: List[Tuple[int, int]] = []
+        new = [edit for edit in offsets if edit not in accepted]
         clash = False
-        for start, end, _content in offsets:
+        for start, end, _content in new:
             if _overlap(ranges, start, end) or _overlap(own, start, end):
                 clash = True
                 break
@@ -138,17 +158,10 @@ def apply_fixes(text: str, fixes: Sequence[Fix]) -> Applied:
             continue
         seen.add(offsets)
         ranges.extend(own)
-        accepted.extend(offsets)
+        accepted.extend(new)
         applied.append(index)
-    newline = detect_newline(text)
-    pieces = []
-    position = 0
-    for start, end, content in sorted(accepted, key=lambda item: (item[0], item[1])):
-        pieces.append(text[position:start])
-        pieces.append(_convert(content, newline))
-        position = end
-    pieces.append(text[position:])
-    return Applied("".join(pieces), sorted(applied), sorted(skipped))
+    merged = _join(text, sorted(accepted, key=lambda item: (item[0], item[1])))  # stable: insertions keep their order
+    return Applied(merged, sorted(applied), sorted(skipped))
 
 
 # -- writing ------------------------------------------------------------------------------------
@@ -157,22 +170,59 @@ class ChangedOnDisk(Exception):
     """The file changed between reading and writing it: gradlint leaves it alone."""
 
 
-def write_atomic(path: str, data: bytes, expected: Optional[bytes] = None) -> bool:
-    """Replace the file's content with `data` through a temporary file in the same directory and
-    `os.replace`, keeping the file's mode. Returns False (and writes nothing) when the content is
-    already `data`. With `expected`, raises ChangedOnDisk if the file no longer holds it."""
+def write_in_place(path: str, data: bytes, expected: Optional[bytes] = None) -> bool:
+    """Write `data` into the file itself, as ruff does: its inode, mode, owner and hard links stay
+    (a replacement through a temporary file would change the owner to the fixing user, detach hard
+    links and let a user who cannot write the file replace it). Returns False (and writes nothing)
+    when the file already holds `data`. With `expected`, raises ChangedOnDisk if the file no longer
+    holds it, checked through the same open file just before writing. A file the user may not write
+    raises PermissionError. Space is reserved before the content is touched, and if a write fails
+    anyway the original content is written back."""
     target = os.path.realpath(path)  # write through a symlink, never replace the link itself
+    if os.path.exists(target) and not may_write(target):
+        raise PermissionError(errno.EACCES, "Permission denied", path)
     try:
-        with open(target, "rb") as handle:
-            current = handle.read()
-        mode = stat.S_IMODE(os.stat(target).st_mode)
+        descriptor = os.open(target, os.O_RDWR)
     except FileNotFoundError:
         if expected is not None:
             raise ChangedOnDisk(path) from None
-        current, mode = None, None
-    if expected is not None and current != expected:
-        raise ChangedOnDisk(path)
-    if current == data:
-        return False
-    replace_file(target, data, mode, prefix="." + os.path.basename(target) + ".", suffix=".gradlint-tmp", sync=True)
+        descriptor = os.open(target, os.O_RDWR | os.O_CREAT, 0o666)
+    with os.fdopen(descriptor, "r+b") as handle:
+        current = handle.read()
+        if expected is not None and current != expected:
+            raise ChangedOnDisk(path)
+        if current == data:
+            return False
+        _reserve(handle.fileno(), len(data))
+        try:
+            _overwrite(handle, data)
+        except OSError:
+            try:
+                _overwrite(handle, current)
+            except OSError:
+                pass
+            raise
     return True
+
+
+def may_write(path: str) -> bool:
+    return os.access(path, os.W_OK)
+
+
+def _reserve(descriptor: int, size: int) -> None:
+    """Allocate the file's new size first, so that a full disk fails before anything is changed."""
+    try:
+        os.posix_fallocate(descriptor, 0, size)
+    except AttributeError:  # no posix_fallocate on this platform
+        pass
+    except OSError as exc:
+        if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP)):
+            raise
+
+
+def _overwrite(handle, data: bytes) -> None:
+    handle.seek(0)
+    handle.write(data)
+    handle.truncate()
+    handle.flush()
+    os.fsync(handle.fileno())

@@ -51,10 +51,12 @@ class SourceLookup:
     def __init__(self, known: Optional[Dict[str, bytes]] = None):
         self._bytes: Dict[str, Optional[bytes]] = dict(known or {})
         self._texts: Dict[tuple, Optional[str]] = {}
+        self._sources: Dict[str, object] = {}
 
     def add(self, filename: str, data: bytes) -> None:
         self._bytes[filename] = data
         self._texts = {key: value for key, value in self._texts.items() if key[0] != filename}
+        self._sources.pop(filename, None)
 
     def _data(self, filename: str) -> Optional[bytes]:
         if filename not in self._bytes:
@@ -65,25 +67,33 @@ class SourceLookup:
                 self._bytes[filename] = None
         return self._bytes[filename]
 
-    def text(self, diagnostic: Diagnostic) -> Optional[str]:
-        key = (diagnostic.filename, cell_of(diagnostic))
+    def text(self, diagnostic: Diagnostic, cell: Optional[int] = ...) -> Optional[str]:
+        """The text the diagnostic's positions (or, given `cell`, that cell's) are relative to."""
+        key = (diagnostic.filename, cell_of(diagnostic) if cell is ... else cell)
         if key not in self._texts:
             self._texts[key] = self._load(*key)
         return self._texts[key]
 
-    def _load(self, filename: str, cell: Optional[int]) -> Optional[str]:
-        data = self._data(filename)
-        if data is None:
-            return None
-        if cell:
-            from ..notebook import Notebook, NotebookError, cell_source
+    def _source(self, filename: str):
+        from ..sources import SourceError, load
+        if filename not in self._sources:
+            data = self._data(filename)
             try:
-                return cell_source(Notebook.parse(data).cells[cell - 1])
-            except (NotebookError, IndexError):
-                return None
-        from ..linter import decode_bytes
-        text, _encoding, _error = decode_bytes(data, filename)
-        return text
+                self._sources[filename] = None if data is None else load(data, filename)
+            except SourceError:
+                self._sources[filename] = None
+        return self._sources[filename]
+
+    def _load(self, filename: str, cell: Optional[int]) -> Optional[str]:
+        source = self._source(filename)
+        return None if source is None else source.text_of(cell)
+
+    def file_location(self, filename: str, cell: Optional[int], location):
+        """Where a (cell) position is in the file's own text (see Source.file_location)."""
+        if cell is None:
+            return location
+        source = self._source(filename)
+        return None if source is None else source.file_location(cell, location)
 
 
 @dataclass

@@ -39,15 +39,26 @@ def _snippet(report: Report, diagnostic, lines) -> list:
     return out
 
 
-def _fix_diff(diagnostic, text: str) -> list:
+def _fix_diff(report: Report, diagnostic) -> list:
+    """The fix as a diff of each text it edits (in a notebook, each cell, named)."""
     from ..fixes.apply import EditError, apply_edits
-    try:
-        fixed = apply_edits(text, diagnostic.fix.edits)
-    except EditError:
-        return []
-    diff = difflib.unified_diff(text.splitlines(), fixed.splitlines(), lineterm="", n=1)
-    body = [row for row in diff if not row.startswith(("---", "+++"))]
-    return ["    " + row for row in body]
+    by_cell: dict = {}
+    for edit in diagnostic.fix.edits:
+        by_cell.setdefault(edit.cell, []).append(edit)
+    rows = []
+    for cell, edits in sorted(by_cell.items(), key=lambda item: item[0] or 0):
+        text = report.sources.text(diagnostic, cell)
+        if text is None:
+            return []
+        try:
+            fixed = apply_edits(text, edits)
+        except EditError:
+            return []
+        diff = difflib.unified_diff(text.splitlines(), fixed.splitlines(), lineterm="", n=1)
+        if cell is not None and len(by_cell) > 1 or cell is not None and cell != cell_of(diagnostic):
+            rows.append(f"    cell {cell}:")
+        rows.extend("    " + row for row in diff if not row.startswith(("---", "+++")))
+    return rows
 
 
 def render(report: Report) -> str:
@@ -59,16 +70,15 @@ def render(report: Report) -> str:
             out.extend(_snippet(report, diagnostic, _lines(text)))
         origin = diagnostic.origin
         if origin is not None:
-            cell = cell_of(diagnostic)
-            where = f"line {origin.location.line}" + (f" of cell {cell}" if cell else "")
+            where = f"line {origin.location.line}" + (f" of cell {origin.cell}" if origin.cell else "")
             out.append(f"  = note: {origin.description} ({where})")
         fix = diagnostic.fix
         if fix is not None:
             how = {"safe": "safe fix", "unsafe": "unsafe fix: needs --unsafe-fixes"}.get(fix.applicability,
                                                                                         fix.applicability)
             out.append(f"  = help: {fix.message} ({how})")
-            if text is not None:
-                rows = _fix_diff(diagnostic, text)
+            if fix.edits:
+                rows = _fix_diff(report, diagnostic)
                 if rows:
                     out.append("")
                     out.extend(rows)

@@ -1,7 +1,11 @@
-"""GitHub Actions workflow commands: `::error title=...,file=...,line=...,col=...::message`."""
+"""GitHub Actions workflow commands: `::error title=...,file=...,line=...,col=...::message`.
+
+`file=` is absolute, as ruff writes it: the runner resolves it against the workspace whatever
+directory gradlint ran in (a path relative to a subdirectory would name the wrong file). The
+message keeps the path as given, like the concise format."""
 from __future__ import annotations
 
-from . import Report, position
+from . import Report, absolute, position
 
 
 def _data(value: str) -> str:
@@ -17,7 +21,7 @@ def render(report: Report) -> str:
     for d in report.diagnostics:
         cell = getattr(d, "cell", None)
         title = f"gradlint ({d.code})" + (f" in cell {cell}" if cell else "")
-        properties = [f"title={_property(title)}", f"file={_property(d.filename)}",
+        properties = [f"title={_property(title)}", f"file={_property(absolute(d.filename))}",
                       f"line={d.start.line}", f"col={d.start.column}",
                       f"endLine={d.end.line}", f"endColumn={d.end.column}"]
         marker = "[*] " if report.is_fixable(d) else ""

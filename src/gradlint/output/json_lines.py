@@ -1,4 +1,4 @@
-"""One JSON object per line (the `json` format's objects)."""
+"""One JSON object per line (the `json` format's objects), compact as ruff writes them."""
 from __future__ import annotations
 
 import json
@@ -8,4 +8,5 @@ from .json import as_dict
 
 
 def render(report: Report) -> str:
-    return "".join(json.dumps(as_dict(d), ensure_ascii=False) + "\n" for d in report.diagnostics)
+    return "".join(json.dumps(as_dict(d), ensure_ascii=False, separators=(",", ":")) + "\n"
+                   for d in report.diagnostics)

@@ -1,7 +1,7 @@
 """The rule registry: every rule gradlint runs, in code order."""
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import Dict, List, Optional, Sequence
 
 from .base import Rule, RuleContext
 from .gl001_nonleaf_grad import NonLeafGradRead
@@ -12,4 +12,16 @@ from .gl004_nonleaf_optimizer import NonLeafOptimizerParameter
 RULES: List[Rule] = [NonLeafGradRead(), MovedLeafGradRead(), LateRetainGrad(), NonLeafOptimizerParameter()]
 RULES_BY_CODE: Dict[str, Rule] = {rule.code: rule for rule in RULES}
 
-__all__ = ["RULES", "RULES_BY_CODE", "Rule", "RuleContext"]
+
+
+def selected(code: str, select: Optional[Sequence[str]], ignore: Optional[Sequence[str]]) -> bool:
+    """ruff's prefix semantics: the longest matching prefix of select/ignore wins. The GL9xx file
+    errors are always reported."""
+    if code.startswith("GL9"):
+        return True
+    best_select = max((len(p) for p in (select or ["GL"]) if code.startswith(p) or p == "ALL"), default=-1)
+    best_ignore = max((len(p) for p in (ignore or ()) if code.startswith(p) or p == "ALL"), default=-1)
+    return best_select >= 0 and best_select > best_ignore
+
+
+__all__ = ["RULES", "RULES_BY_CODE", "Rule", "RuleContext", "selected"]
