@@ -12,7 +12,7 @@ printed by `ruff check` 0.17.6 for the same situation (F401 a safe fix, F841 an 
 
 and with `--no-unsafe-fixes` no hint at unsafe fixes; `--diff` with nothing to fix prints nothing.
 gradlint prints the `--diff` summary on standard error (ruff: standard output) so that standard
-output stays a patch. The situations are faked at the CLI's seams (`lint_paths`, `fix_file`), the
+output stays a patch. The situations are faked at the CLI's seams (`lint_paths`, `fix_files`), the
 real fixes are in tests/test_fix_apply.py."""
 from __future__ import annotations
 
@@ -48,7 +48,8 @@ def fake(monkeypatch, tmp_path):
             return SimpleNamespace(error=None, diagnostics=[d for d in found if d not in fixed],
                                    fixed_count=len(fixed), diff=b"--- a.py\n+++ a.py\n" if fixed else b"",
                                    fixed=None)
-        monkeypatch.setattr(gradlint.cli, "fix_file", fix_file)
+        monkeypatch.setattr(gradlint.cli, "fix_files", lambda files, _settings_for, unsafe_for, write=True, jobs=None:
+                            [fix_file(path, None, unsafe_for(path), write) for path in files])
     return install
 
 

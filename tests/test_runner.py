@@ -151,3 +151,16 @@ def test_unreadable_files_are_reported(tree):
     target.unlink()
     found = runner.lint_files(files, lambda _p: Settings.from_codes(), jobs=1, use_cache=False)
     assert [d.code for d in found] == ["GL902"]
+
+
+def test_fixing_runs_in_the_worker_pool_and_equals_a_serial_fix(tree, monkeypatch):
+    files = sorted(str(p.relative_to(tree)) for p in tree.rglob("*.py") if not p.name.endswith(".fixed.py"))
+    serial = runner.fix_files(files, lambda _path: Settings(), lambda _path: True, write=False, jobs=1)
+    started = []
+    real_start = runner._Scheduler._start
+    monkeypatch.setattr(runner._Scheduler, "_start", lambda self, n: started.append(n) or real_start(self, n))
+    parallel = runner.fix_files(files, lambda _path: Settings(), lambda _path: True, write=False, jobs=2)
+    assert started == [2]
+    assert [(r.filename, r.fixed, r.fixed_count) for r in parallel] == [(r.filename, r.fixed, r.fixed_count)
+                                                                      for r in serial]
+    assert sum(r.fixed is not None for r in parallel) >= 40

@@ -5,8 +5,8 @@ there is a diff), 2 on a usage error, an invalid configuration, a path that does
 as a GL902 finding, as ruff reports E902), or an internal error (GL999). Summary lines and warnings
 follow ruff 0.17's wording.
 
-Per-file results come only from gradlint.runner.lint_paths and gradlint.linter (lint_bytes, fix_file,
-fix_bytes), so that the runner (parallel workers, cache) can change how they are computed.
+Per-file results come only from gradlint.runner (lint_paths, fix_files) and gradlint.linter
+(lint_bytes, fix_bytes), so that the runner (parallel workers, cache) can change how they are computed.
 """
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from .version import __version__
 from .config import CliOverrides, ConfigError, Resolver, validate_selector
 from .diagnostic import Diagnostic
 from .errors import INTERNAL_ERROR, missing_path
-from .linter import fix_applicable, fix_bytes, fix_file, lint_bytes
-from .runner import lint_paths
+from .linter import fix_applicable, fix_bytes, lint_bytes
+from .runner import fix_files, lint_paths
 from .output import FORMATS, TEXT_FORMATS, Report, SourceLookup, render, rule_name
 
 ISSUES_URL = "https://github.com/gradlint/gradlint/issues"
@@ -362,8 +362,8 @@ def run(paths: List[str], resolver: Resolver, cli_unsafe: Optional[bool], *, fix
             by_file.setdefault(d.filename, []).append(d)
         diffs = []
         would_fix = 0
-        for path in to_fix:
-            result = fix_file(path, resolver.settings_for(path), unsafe_for(path), write=not diff)
+        for path, result in zip(to_fix, fix_files(to_fix, resolver.settings_for, unsafe_for, write=not diff,
+                                                  jobs=jobs)):
             if result.error:
                 click.echo(f"error: Failed to fix {path}: {result.error}", err=True)
             by_file[path] = result.diagnostics

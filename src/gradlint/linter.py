@@ -243,9 +243,8 @@ def fix_bytes(data: bytes, filename: str, settings=None, unsafe: bool = False) -
 
 def fix_file(path: str, settings=None, unsafe: bool = False, write: bool = True,
              display_name: Optional[str] = None) -> FixResult:
-    """Fix one file; with `write`, replace it atomically when (and only when) it changed, and not
-    at all if it changed on disk while gradlint worked on it."""
-    from .fixes.apply import ChangedOnDisk, write_in_place
+    """Fix one file; with `write`, write it when (and only when) it changed, and not at all if it
+    changed on disk while gradlint worked on it."""
     name = display_name or path
     try:
         with open(path, "rb") as handle:
@@ -254,16 +253,22 @@ def fix_file(path: str, settings=None, unsafe: bool = False, write: bool = True,
         return FixResult(name, b"", diagnostics=[errors.file_error(
             errors.READ_ERROR, name, f"cannot read the file: {exc.strerror or exc}")])
     result = fix_bytes(data, name, settings, unsafe)
-    if write and result.fixed is not None:
-        try:
-            result.written = write_in_place(path, result.fixed, expected=data)
-        except ChangedOnDisk:
-            result.error = "the file changed on disk while gradlint was fixing it; it was not written"
-            result.diagnostics = lint_bytes(data, name, settings)
-            result.fixed, result.fixed_count, result.diff = None, 0, b""
-        except OSError as exc:
-            result.error = f"cannot write the fixed file: {exc.strerror or exc}"
-            result.diagnostics = lint_bytes(data, name, settings)
-            result.fixed, result.fixed_count, result.diff = None, 0, b""
-    return result
+    return write_fixed(path, result, settings) if write else result
 
+
+def write_fixed(path: str, result: FixResult, settings=None) -> FixResult:
+    """Write what fixing `path` produced into it (see fixes.apply.write_in_place); when it cannot
+    be written, the result says why and holds the findings of the file as it stays."""
+    from .fixes.apply import ChangedOnDisk, write_in_place
+    if result.fixed is None:
+        return result
+    try:
+        result.written = write_in_place(path, result.fixed, expected=result.original)
+        return result
+    except ChangedOnDisk:
+        result.error = "the file changed on disk while gradlint was fixing it; it was not written"
+    except OSError as exc:
+        result.error = f"cannot write the fixed file: {exc.strerror or exc}"
+    result.diagnostics = lint_bytes(result.original, result.filename, settings)
+    result.fixed, result.fixed_count, result.diff = None, 0, b""
+    return result

@@ -139,7 +139,8 @@ def lint_files(files: Sequence[str], settings_for: Callable[[str], Any], *, jobs
                         results[position] = cached
                 verdict = key
                 if results[position] is None:
-                    scheduler.add((position, path, data, settings, key), still_to_examine=len(order) - examined - 1)
+                    scheduler.add((position, path, data, settings, key), still_to_examine=len(order) - examined - 1,
+                                  size=len(data))
             if store is not None and stat is not None and verdict is not None:
                 new_index[absolute] = index_entry(stat, digest, verdict)
 
@@ -170,6 +171,27 @@ def index_entry(stat: os.stat_result, digest: str, verdict: str) -> list:
     return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, digest, verdict, trusted]
 
 
+def fix_files(files: Sequence[str], settings_for: Callable[[str], Any], unsafe_for: Callable[[str], bool], *,
+              write: bool = True, jobs: Optional[int] = None) -> List[Any]:
+    """Fix `files` (a `linter.FixResult` each, in the order given): the fixing runs in the worker
+    pool as linting does; the writing happens here, one file after the other."""
+    from .linter import FixResult, fix_bytes, write_fixed
+    results: List[Any] = [None] * len(files)
+    with _Scheduler(jobs, fix_bytes, lambda item: item[1:]) as scheduler:
+        for position, path in enumerate(files):
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read()
+            except OSError as exc:
+                results[position] = FixResult(path, b"", diagnostics=[_read_error(path, exc)])
+                continue
+            settings = settings_for(path)
+            scheduler.add((position, data, path, settings, unsafe_for(path)), len(files) - position - 1, len(data))
+        for (position, data, path, settings, _unsafe), result in scheduler.results():
+            results[position] = write_fixed(path, result, settings) if write else result
+    return results
+
+
 def _unchanged_result(store, known, stat, digest: str, path: str) -> Optional[LintResult]:
     """The cached result of a file whose status and settings are those the index recorded
     (`known`), without reading it; None when it may have changed (then its bytes are read and
@@ -187,10 +209,13 @@ def _stat(path: str) -> Optional[os.stat_result]:
 
 
 class _Scheduler:
-    """Lints the files it is given: in this process while the work is small, else in a pool of
-    worker processes started once enough work has arrived and fed as the rest arrives."""
+    """Runs `work(*args_of(item))` for the items it is given: in this process while the work is
+    small, else in a pool of worker processes started once enough work has arrived and fed as the
+    rest arrives."""
 
-    def __init__(self, jobs: Optional[int]):
+    def __init__(self, jobs: Optional[int], work: Callable = None, args_of: Callable = None):
+        self.work = work or _lint_worker
+        self.args_of = args_of or (lambda item: (item[1], item[2], item[3]))
         self.jobs = default_jobs() if jobs is None or jobs < 1 else jobs
         self.waiting: list = []  # items not handed to the pool (all of them while it is not started)
         self.waiting_bytes = 0
@@ -205,12 +230,12 @@ class _Scheduler:
             # After an error (or ^C) stop at once; else results() has shut the pool down already.
             self.executor.shutdown(wait=kind is None, cancel_futures=kind is not None)
 
-    def add(self, item, still_to_examine: int) -> None:
+    def add(self, item, still_to_examine: int, size: int) -> None:
         if self.executor is not None:
             self._submit(item)
             return
         self.waiting.append(item)
-        self.waiting_bytes += len(item[2])
+        self.waiting_bytes += size
         # Starting workers costs more than a little work: wait for enough of it.
         if self.jobs > 1 and len(self.waiting) > 1 and self.waiting_bytes >= PARALLEL_MIN_BYTES:
             self._start(min(self.jobs, len(self.waiting) + still_to_examine))
@@ -228,13 +253,12 @@ class _Scheduler:
             self._submit(item)
 
     def _submit(self, item) -> None:
-        _position, path, data, settings, _key = item
-        self.submitted.append((item, self.executor.submit(_lint_worker, path, data, settings)))
+        self.submitted.append((item, self.executor.submit(self.work, *self.args_of(item))))
 
-    def results(self) -> List[Tuple[Any, LintResult]]:
-        """(item, diagnostics) for every item added."""
+    def results(self) -> List[Tuple[Any, Any]]:
+        """(item, its result) for every item added."""
         if self.executor is None:
-            return [(item, _lint_worker(item[1], item[2], item[3])) for item in self.waiting]
+            return [(item, self.work(*self.args_of(item))) for item in self.waiting]
         done = []
         for item, future in self.submitted:
             try:
@@ -243,7 +267,6 @@ class _Scheduler:
                 found = None
             done.append((item, found))
         self.executor.shutdown(wait=True)
-        # A worker that died (killed, out of memory) takes its files with it; lint them here, one by
+        # A worker that died (killed, out of memory) takes its files with it; do them here, one by
         # one, so that the run still reports on every file.
-        return [(item, found if found is not None else _lint_worker(item[1], item[2], item[3]))
-                for item, found in done]
+        return [(item, found if found is not None else self.work(*self.args_of(item))) for item, found in done]
