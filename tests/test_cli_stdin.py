@@ -66,7 +66,9 @@ def test_fix_with_remaining_findings_reports_them_on_stderr(tmp_path):
 
 def test_diff_from_stdin(tmp_path):
     result = cli("--diff", "--stdin-filename", "a.py", "-", cwd=tmp_path, input=BUG)
-    assert result.exit_code == 1 and "+y.retain_grad()" in result.stdout
+    assert result.exit_code == 1
+    assert result.stdout == "--- a.py\n+++ a.py\n@@ -1,6 +1,7 @@\n import torch\n x = torch.tensor(2.0, requires_grad=True)\n" \
+        " y = x * 3\n+y.retain_grad()\n z = y * 4\n z.backward()\n print(y.grad)\n"
 
 
 def test_stdin_with_other_paths_is_a_usage_error(tmp_path):

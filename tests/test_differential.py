@@ -1,12 +1,9 @@
 """Differential testing: on generated programs, gradlint's lines equal what torch does.
 
 A fixed-seed sample (SAMPLE_SEEDS) runs in CI; `python -m tests.generator --count 10000 --seed 0`
-runs any number and prints agreement, false positives and misses (see tests/generator/).
-
-KNOWN_BUGS lists the sample's seeds that disagree because of an analysis bug not fixed yet, each
-with the minimal repro that explains it (files in /tmp/gradlint_disagreements/ given to the lead).
-The list must shrink to empty: a listed seed that starts agreeing fails the test, so that it is
-taken off the list.
+runs any number and prints agreement, false positives and misses (see tests/generator/). Every seed
+of the sample must agree: a disagreement is minimised (`--minimise SEED`) and fixed in the analysis,
+with the minimal program kept as a regression test.
 """
 from __future__ import annotations
 
@@ -20,12 +17,6 @@ torch = pytest.importorskip("torch")
 
 SAMPLE_SEEDS = range(0, 300)
 
-REPROS = "/tmp/gradlint_disagreements/"
-KNOWN_BUGS: dict = {
-    # seed: REPROS + "NN_name.py" -- empty since the analysis fixes of 51cf7e1 (there were 8 seeds,
-    # from repros 01, 02, 03 and 06). Still open, outside this sample: 07 and 08 (views share
-    # their base's autograd), found by the 10,000-program run.
-}
 
 
 @pytest.fixture(scope="module")
@@ -44,16 +35,10 @@ def test_gradlint_never_fails_on_generated_programs(sample):
 
 
 def test_sample_agrees_with_torch(sample):
-    disagreeing = {seed: v.describe() for seed, v in sample.items() if not v.agrees and seed not in KNOWN_BUGS}
+    disagreeing = {seed: v.describe() for seed, v in sample.items() if not v.agrees}
     assert not disagreeing, (
         "gradlint and torch disagree; reproduce with `python -m tests.generator --show SEED`, shrink "
         f"with `--minimise SEED`: {disagreeing}")
-
-
-def test_known_bug_seeds_still_disagree(sample):
-    """When the analysis is fixed, take the seed off KNOWN_BUGS."""
-    fixed = [seed for seed in KNOWN_BUGS if sample[seed].agrees]
-    assert not fixed, f"these seeds agree now: remove them from KNOWN_BUGS: {fixed}"
 
 
 def test_sample_exercises_every_category(sample):
