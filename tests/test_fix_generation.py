@@ -1,4 +1,4 @@
-"""The fixes the rules propose, on the shapes of code issue 3 lists (fixed texts checked whole)."""
+"""The fixes the rules propose, on the shapes of code they meet (fixed texts checked whole)."""
 from __future__ import annotations
 
 import ast
@@ -35,16 +35,20 @@ def fixed(source: str, unsafe: bool = False) -> str:
     # a binding in a loop, indented like its block (tabs kept)
     ("for i in range(3):\n\th = x * i\n\th.sum().backward()\n\tprint(h.grad)\n",
      "for i in range(3):\n\th = x * i\n\th.retain_grad()\n\th.sum().backward()\n\tprint(h.grad)\n"),
-    # both branches that bind the non-leaf
-    ("if len(x) > 1:\n    y = x * 2\nelse:\n    y = x * 3\ny.sum().backward()\nprint(y.grad)\n",
-     "if len(x) > 1:\n    y = x * 2\n    y.retain_grad()\nelse:\n    y = x * 3\n    y.retain_grad()\n"
-     "y.sum().backward()\nprint(y.grad)\n"),
     # GL003: the late call moves up
     ("y = x * 2\ny.sum().backward()\ny.retain_grad()\nprint(y.grad)\n",
      "y = x * 2\ny.retain_grad()\ny.sum().backward()\nprint(y.grad)\n"),
 ])
 def test_retain_fixes(body, expected):
     assert fixed(HEAD + body) == HEAD + expected
+
+
+def test_no_fix_where_the_backward_is_not_shown_to_reach_the_tensor():
+    # The branches join before the backward: the analysis cannot show which tensor it reached, and
+    # a retain fix is offered only where it is proven to fill the read (issue 11, root cause 8).
+    source = HEAD + "if len(x) > 1:\n    y = x * 2\nelse:\n    y = x * 3\ny.sum().backward()\nprint(y.grad)\n"
+    (diagnostic,) = lint_source(source)
+    assert diagnostic.fix is None and "no fix: no backward() before this read is shown to reach `y`" in diagnostic.message
 
 
 def test_no_fix_without_a_name():
@@ -71,10 +75,28 @@ def test_line_endings_bom_and_cookie_are_kept():
 
 
 @pytest.mark.parametrize("line, expected", [
-    ("w = torch.randn(3, requires_grad=True).cuda()", 'w = torch.randn(3, requires_grad=True, device="cuda")'),
-    ("w = torch.randn(3, requires_grad=True,).double()", "w = torch.randn(3, requires_grad=True, dtype=torch.float64)"),
-    ("w = torch.randn(3, requires_grad=True).to(torch.float64)", "w = torch.randn(3, requires_grad=True, dtype=torch.float64)"),
+    # grad is asked for after the move: the same draws and values (issue 11, root causes 2 and 3)
+    ("w = torch.randn(3, requires_grad=True).cuda()", "w = torch.randn(3).cuda().requires_grad_()"),
+    ("w = torch.randn(3, requires_grad=True,).double()", "w = torch.randn(3,).double().requires_grad_()"),
+    ("w = torch.randn(3, requires_grad=True).to(torch.float64)", "w = torch.randn(3).to(torch.float64).requires_grad_()"),
+    ("dt = torch.float64; w = torch.ones(3, requires_grad=True).to(dt)",
+     "dt = torch.float64; w = torch.ones(3).to(dt).requires_grad_()"),
+    ("ref = torch.zeros(1, dtype=torch.float64); w = torch.ones(3, requires_grad=True).to(ref.dtype)",
+     "ref = torch.zeros(1, dtype=torch.float64); w = torch.ones(3).to(ref.dtype).requires_grad_()"),
+    ("w = torch.ones(3, requires_grad=True).type(torch.DoubleTensor)",
+     "w = torch.ones(3).type(torch.DoubleTensor).requires_grad_()"),
+    ("w = torch.rand(3, requires_grad=True).double().to(torch.complex64)",
+     "w = torch.rand(3).double().to(torch.complex64).requires_grad_()"),
+    ("w = torch.tensor([0.1], requires_grad=True).double()", "w = torch.tensor([0.1]).double().requires_grad_()"),
+    ("w = (torch.ones(3, requires_grad=True)).double()", "w = (torch.ones(3)).double().requires_grad_()"),
+    ("w = torch.ones(\n    3,\n    requires_grad=True,\n).double()", "w = torch.ones(\n    3,\n).double().requires_grad_()"),
+    ("w = torch.ones(requires_grad=True, size=(3,)).double()", "w = torch.ones(size=(3,)).double().requires_grad_()"),
+    ("w = torch.randn(3).requires_grad_().double()", "w = torch.randn(3).double().requires_grad_()"),
     ("w = torch.nn.Parameter(torch.randn(3)).double()", "w = torch.nn.Parameter(torch.randn(3).double())"),
+    ("w = torch.nn.Parameter(torch.randn(3) * 0.01).double()", "w = torch.nn.Parameter((torch.randn(3) * 0.01).double())"),
+    ("a, b = torch.ones(3), torch.ones(3); w = torch.nn.Parameter(a + b).double()",
+     "a, b = torch.ones(3), torch.ones(3); w = torch.nn.Parameter((a + b).double())"),
+    ("w = (torch.nn.Parameter(torch.ones(3))).double()", "w = (torch.nn.Parameter(torch.ones(3).double()))"),
     # Parameter takes requires_grad= but no device= or dtype=: the move goes inside, even then
     ("w = torch.nn.Parameter(torch.zeros(3), requires_grad=True).to(torch.float64)",
      "w = torch.nn.Parameter(torch.zeros(3).to(torch.float64), requires_grad=True)"),
@@ -84,6 +106,84 @@ def test_moved_leaf_fixes_create_it_in_place(line, expected):
     (diagnostic,) = lint_source(source)
     assert diagnostic.code == "GL002" and diagnostic.fix.applicability == "safe"
     assert fixed(source) == source.replace(line, expected)
+
+
+MOVE_TAIL = "(w * 2).sum().backward()\nprint(w.grad)\n"
+
+
+@pytest.mark.parametrize("body, expected, applicability", [
+    # a name created with requires_grad=True and rebound by a move: grad is asked for after the move
+    ("w = torch.ones(3, requires_grad=True)\nw = w.double()\n",
+     "w = torch.ones(3)\nw = w.double().requires_grad_()\n", "safe"),
+    ("w = torch.ones(3, requires_grad=True)\nn = 3\nw = w.to(torch.float64)\n",
+     "w = torch.ones(3)\nn = 3\nw = w.to(torch.float64).requires_grad_()\n", "safe"),
+    # used in between: it would no longer require grad there
+    ("w = torch.ones(3, requires_grad=True)\nprint(w.requires_grad)\nw = w.double()\n",
+     "w = torch.ones(3)\nprint(w.requires_grad)\nw = w.double().requires_grad_()\n", "unsafe"),
+    # `raw.requires_grad_()` of a fresh local read nowhere else
+    ("raw = torch.randn(3, dtype=torch.float64)\nw = raw.requires_grad_().float()\n",
+     "raw = torch.randn(3, dtype=torch.float64)\nw = raw.float().requires_grad_()\n", "safe"),
+    # ... and of one read later: raw.grad would change
+    ("raw = torch.randn(3, dtype=torch.float64)\nw = raw.requires_grad_().float()\nprint(raw.requires_grad)\n",
+     "raw = torch.randn(3, dtype=torch.float64)\nw = raw.float().requires_grad_()\nprint(raw.requires_grad)\n",
+     "unsafe"),
+    # in-place writes under no_grad() are allowed on a leaf
+    ("w = torch.rand(3, requires_grad=True).double()\nwith torch.no_grad():\n    w.clamp_(min=0)\n",
+     "w = torch.rand(3).double().requires_grad_()\nwith torch.no_grad():\n    w.clamp_(min=0)\n", "safe"),
+])
+def test_moved_leaf_fix_forms(body, expected, applicability):
+    source = "import torch\n" + body + MOVE_TAIL
+    (diagnostic,) = [d for d in lint_source(source) if d.code == "GL002"]
+    assert diagnostic.fix.applicability == applicability
+    assert fixed(source, unsafe=True) == "import torch\n" + expected + MOVE_TAIL
+
+
+@pytest.mark.parametrize("body", [
+    # the new leaf would be written in place with grad enabled: RuntimeError after a fix
+    "w = torch.rand(3, requires_grad=True).double()\nw[0] = 0.0\n",
+    "w = torch.rand(3, requires_grad=True).double()\nw.clamp_(min=0)\n",
+    "w = torch.rand(3, requires_grad=True).double()\nw += 1\n",
+    "w = torch.rand(3, requires_grad=True).double()\nps = [w]\nfor p in ps:\n    p.mul_(2)\n",
+    "def clip(t):\n    t.clamp_(0, 1)\nw = torch.rand(3, requires_grad=True).double()\nclip(w)\n",
+    "w = torch.nn.Parameter(torch.rand(3)).double()\nw.add_(1)\n",
+    # the read is right on the moved tensor: no backward could fill it
+    "print(torch.ones(3, requires_grad=True).double().grad)\nw = torch.ones(3, requires_grad=True)\n",
+    # created on one path only, moved on one path only
+    "w = torch.ones(3, requires_grad=True)\nif len(w) > 2:\n    w = w.double()\n",
+])
+def test_moved_leaf_without_a_fix(body):
+    source = "import torch\n" + body + MOVE_TAIL
+    assert all(d.fix is None for d in lint_source(source) if d.code == "GL002")
+
+
+def test_a_parameter_stored_on_a_module_is_an_unsafe_fix():
+    # nn.Parameter(t.double()) on self is registered: parameters(), state_dict() and .to() change
+    source = ("import torch\nimport torch.nn as nn\nclass M(nn.Module):\n    def __init__(self):\n"
+              "        super().__init__()\n        self.s = nn.Parameter(torch.ones(2)).double()\n"
+              "m = M()\nm.s.sum().backward()\nprint(m.s.grad)\n")
+    (diagnostic,) = lint_source(source)
+    assert diagnostic.code == "GL002" and diagnostic.fix.applicability == "unsafe"
+    assert "self.s = nn.Parameter(torch.ones(2).double())" in fixed(source, unsafe=True)
+
+
+def test_gl004_asks_for_grad_after_the_move():
+    source = "import torch\nw = torch.ones(3, requires_grad=True).double()\nopt = torch.optim.SGD([w], lr=0.1)\n"
+    (diagnostic,) = lint_source(source)
+    assert diagnostic.code == "GL004" and diagnostic.fix.applicability == "safe"
+    assert "torch.ones(...).double().requires_grad_()" in diagnostic.message
+    assert fixed(source) == source.replace("torch.ones(3, requires_grad=True).double()",
+                                           "torch.ones(3).double().requires_grad_()")
+
+
+@pytest.mark.parametrize("line, advice", [
+    ("raw = torch.randn(3, dtype=torch.float64)\nw = raw.requires_grad_().float()", "raw.float().requires_grad_()"),
+    ("w = torch.tensor([1.0], requires_grad=True).double()", "torch.tensor(...).double().requires_grad_()"),
+    ("w = torch.ones(3, requires_grad=True)\nw = w.double()", "w = w.double().requires_grad_()"),
+])
+def test_moved_leaf_advice_is_code_that_works(line, advice):
+    source = "import torch\n" + line + "\n" + MOVE_TAIL
+    (diagnostic,) = lint_source(source)
+    assert advice in diagnostic.message and "dtype=..." not in diagnostic.message
 
 
 @pytest.mark.parametrize("line, expected", [
@@ -97,6 +197,24 @@ def test_moved_leaf_fixes_create_it_in_place(line, expected):
 def test_scaled_initialisations_stay_leaves(line, expected):
     source = "import math\nimport torch\n" + line + "\nw.sum().backward()\nprint(w.grad)\n"
     assert fixed(source) == "import math\nimport torch\n" + expected + "\nw.sum().backward()\nprint(w.grad)\n"
+
+
+@pytest.mark.parametrize("later", [
+    "w[0] = 0.0", "w.clamp_(min=0)", "w += 1", "w.add_(torch.ones(3))", "w.data.clamp_(min=0); w.mul_(2)",
+])
+def test_scaled_initialisation_written_in_place_keeps_retain_grad(later):
+    # a leaf that requires grad refuses in-place writes: the rewrite would raise there (root cause 5)
+    source = "import torch\nw = torch.randn(3, requires_grad=True) * 0.01\n" + later + "\nw.sum().backward()\nprint(w.grad)\n"
+    text = fixed(source)
+    assert "w.retain_grad()" in text and "requires_grad_()" not in text
+
+
+def test_scaled_initialisation_written_under_no_grad_stays_a_leaf():
+    source = ("import torch\nw = torch.randn(3, requires_grad=True) * 0.01\nw.sum().backward()\n"
+              "with torch.no_grad():\n    w -= 0.1 * w.grad\n    w.clamp_(min=0)\n")
+    (diagnostic,) = [d for d in lint_source(source) if d.code == "GL001"]
+    assert diagnostic.fix.applicability == "safe"
+    assert "w = (torch.randn(3) * 0.01).requires_grad_()" in fixed(source)
 
 
 @pytest.mark.parametrize("line", [
@@ -141,3 +259,57 @@ def test_a_condition_decided_early_drops_its_leaf_guards():
     source = ("import torch\nx = torch.ones(2, requires_grad=True)\ny = x * 2\ny.sum().backward()\n"
               "if y.is_leaf and False:\n    pass\nprint(y.grad)\n")
     assert [d.line for d in lint_source(source)] == [7]
+
+
+# -- retain fixes at the byte level (issue 11, root causes 9 and 15) ------------------------------
+
+@pytest.mark.parametrize("data, expected", [
+    # a CR-only file
+    (b"import torch\rx = torch.ones(2, requires_grad=True)\ry = x * 3\r(y * 2).sum().backward()\rprint(y.grad)\r",
+     b"import torch\rx = torch.ones(2, requires_grad=True)\ry = x * 3\ry.retain_grad()\r(y * 2).sum().backward()\r"
+     b"print(y.grad)\r"),
+    # a form feed in the indentation is not copied; the guard indents by the file's own step
+    (b"import torch\nx = torch.ones(2, requires_grad=True)\ndef f():\n\x0c  y = x * 3\n  (y * 2).sum().backward()\n"
+     b"  print(y.grad)\nf()\n",
+     b"import torch\nx = torch.ones(2, requires_grad=True)\ndef f():\n\x0c  y = x * 3\n  if y.requires_grad:\n"
+     b"    y.retain_grad()\n  (y * 2).sum().backward()\n  print(y.grad)\nf()\n"),
+    # a binding on a backslash-continued line, indented deeper than its block, takes `; ...`
+    (b"import torch\nx = torch.ones(2, requires_grad=True)\nif True:\n    z = 1; \\\n        y = x * 3\n"
+     b"(y * 2).sum().backward()\nprint(y.grad)\n",
+     b"import torch\nx = torch.ones(2, requires_grad=True)\nif True:\n    z = 1; \\\n        y = x * 3; y.retain_grad()\n"
+     b"(y * 2).sum().backward()\nprint(y.grad)\n"),
+])
+def test_retain_fix_keeps_the_bytes_around_it(data, expected):
+    result = fix_bytes(data, "t.py")
+    assert result.error is None and result.fixed == expected
+
+
+def test_a_mixed_ending_file_keeps_the_binding_lines_own_line_break():
+    data = b"import torch\r\nx = torch.ones(2, requires_grad=True)\r\ny = x * 3\n(y * 2).sum().backward()\nprint(y.grad)\n"
+    result = fix_bytes(data, "t.py")
+    head = b"import torch\r\nx = torch.ones(2, requires_grad=True)\r\ny = x * 3\ny.retain_grad()"
+    assert result.error is None and result.fixed.startswith(head)
+    assert result.fixed[len(head):].lstrip(b"\r\n") == b"(y * 2).sum().backward()\nprint(y.grad)\n"
+
+
+def test_deleting_a_last_line_without_a_line_break_adds_none():
+    from gradlint.analysis.source import SourceText
+    from gradlint.fixes.apply import apply_edits
+    from gradlint.fixes.text import layout, statement_deletion
+    text = "import torch\nif True:\n    a = 1\n    b = 2"
+    tree = ast.parse(text)
+    source = SourceText(text)
+    edit = statement_deletion(source, tree.body[1].body[1], layout(tree))
+    assert apply_edits(text, [edit]) == "import torch\nif True:\n    a = 1"
+    edit = statement_deletion(source, tree.body[1].body[0], layout(tree))
+    assert apply_edits(text, [edit]) == "import torch\nif True:\n    b = 2"
+
+
+def test_a_retain_in_a_function_is_guarded_and_runs_without_grad():
+    source = ("import torch\nclass Net(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+              "        self.lin = torch.nn.Linear(3, 1)\n    def forward(self, x):\n        self.h = self.lin(x)\n"
+              "        return self.h.sum()\nnet = Net()\nnet(torch.ones(2, 3)).backward()\nprint(net.h.grad)\n"
+              "with torch.no_grad():\n    net(torch.ones(2, 3))\n")
+    (diagnostic,) = lint_source(source)
+    assert diagnostic.fix.applicability == "safe"
+    assert "        self.h = self.lin(x)\n        if self.h.requires_grad:\n            self.h.retain_grad()\n" in fixed(source)

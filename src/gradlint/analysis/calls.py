@@ -73,18 +73,19 @@ class CallsMixin:
         return None
 
     # ----------------------------------------------------------------- dispatch
-    def run_backward(self, node, args: Args, kwargs: Kwargs, inputs_position: int) -> None:
+    def run_backward(self, node, args: Args, kwargs: Kwargs, inputs_position: int, roots: Value = NOTHING) -> None:
         """`backward()`; with `inputs=`, the tensors named there get their .grad filled (and
-        retain it from then on, leaves or not), as if retain_grad() ran just before."""
+        retain it from then on, leaves or not), as if retain_grad() ran just before. `roots`: the
+        tensor differentiated (what it reaches is known only without `inputs=`)."""
         inputs = self.argument(args, kwargs, "inputs", inputs_position)
         if inputs is not None:
             self.retain(self.flatten_tensors(inputs[1]), node)
-        self.backward(node)
+        self.backward(node, roots if inputs is None else NOTHING)
 
     def call_method(self, receiver: Value, name: str, node, args: Args, kwargs: Kwargs) -> Value:
         out = NOTHING
         if name == "backward":
-            self.run_backward(node, args, kwargs, inputs_position=3)
+            self.run_backward(node, args, kwargs, inputs_position=3, roots=receiver)
         if name == api.FORWARD_HOOK_REGISTRATION:
             self.register_hook(receiver, args)
             return UNKNOWN
@@ -215,7 +216,7 @@ class CallsMixin:
             self.check_optimizer(q, args, kwargs)
             return frozenset({self.site_obj(node, T.OPTIMIZER, qualname=q)})
         if q in api.BACKWARD_FUNCTIONS:
-            self.run_backward(node, args, kwargs, inputs_position=5)
+            self.run_backward(node, args, kwargs, inputs_position=5, roots=args[0][1] if args else NOTHING)
             return self.const(None)
         if q in api.REPARAMETRIZATIONS or (q.startswith(api.PRUNE_PREFIX) and q not in api.PRUNE_NONPRUNING):
             return self.reparametrize(q, node, args, kwargs)
@@ -661,7 +662,7 @@ class CallsMixin:
             else:
                 why = next((self.tensor_state(o).why for o in ordered(sources) if self.tensor_state(o).why), None)
         first = ordered(sources)[0]
-        return frozenset({self.new_tensor(node, leaf, why, key=key,
+        return frozenset({self.new_tensor(node, leaf, why, key=key, inputs=self.graph_inputs([sources]),
                                           device=device if isinstance(device, str) and device != "?" else first.device,
                                           dtype=dtype if isinstance(dtype, str) else first.dtype)})
 
@@ -731,7 +732,7 @@ class CallsMixin:
                 child = self.source.segment(node.func) + "".join(f"[{i}]" for i in self.child_path)
                 call = f"`{child}` in {call}"
             why = self.why(node, f"{call} on line {node.lineno} is the output of a module with parameters")
-            return frozenset({self.new_tensor(node, {Leaf.NONLEAF}, why, key=key)})
+            return frozenset({self.new_tensor(node, {Leaf.NONLEAF}, why, key=key, inputs=self.graph_inputs(inputs))})
         return self.op_result(node, inputs, self.source.segment(node), key=key)
 
     def module_method(self, module: Obj, name: str, node, args: Args, kwargs: Kwargs) -> Value:

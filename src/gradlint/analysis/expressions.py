@@ -531,7 +531,7 @@ class ExpressionsMixin:
             why = Why(node.lineno, node.col_offset, f"`{text}` on line {node.lineno} computed it",
                       Category.COMPUTED) if hasattr(node, "lineno") else None
         result = self.new_tensor(node, leaf, why, key=key, device=devices.pop() if len(devices) == 1 else None,
-                                 dtype=dtypes.pop() if len(dtypes) == 1 else None)
+                                 dtype=dtypes.pop() if len(dtypes) == 1 else None, inputs=self.graph_inputs(operands))
         if view is not False and operands:
             for base in operands[0]:
                 if base.sort is T.TENSOR:  # remember it: asking the base for grad reaches its views

@@ -30,6 +30,8 @@ class GradRead:
     late_retain: bool  # True: retained only after the backward (GL003)
     escaped_call: Optional[int] = None  # a helper's read: the line of the call that passed it
     repeated_loop: Optional[int] = None  # None only from this loop's second iteration on (its line)
+    states: Tuple[TensorState, ...] = ()  # every tensor it may be, in every call context reaching it
+    after_backward: bool = False  # a backward() ran after each of them was made, on every path
 
 
 @dataclass(frozen=True)
@@ -46,3 +48,4 @@ class NonLeafOptimizerArgument:
 class Facts:
     grad_reads: Tuple[GradRead, ...]
     optimizer_arguments: Tuple[NonLeafOptimizerArgument, ...]
+    tree: Optional[ast.Module] = None  # the module analysed (fixes find a node's block and scope in it)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import bisect
 import re
+from dataclasses import replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import torch_api as api
@@ -73,6 +74,9 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         self.optimizer_args: Dict[tuple, NonLeafOptimizerArgument] = {}
         self.leaf_guards: List[str] = []  # expressions proven leaves by an `is_leaf` test
         self.statement: Optional[ast.stmt] = None  # the statement being run
+        self.births = 0  # tensors made so far (each making of an object gets the next number)
+        self.statement_births = 0  # `births` when the innermost statement being run began
+        self.binding_doubts: dict = {}  # (statement, target) -> (bound a non-non-leaf, bound a non-tensor)
         self.loops: list = []
         self.anchors: List[State] = []  # merge bases still in use (see compact())  # (continue states, break states) per enclosing loop
         text = source.text
@@ -105,8 +109,26 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         else:
             self.exec_block(self.tree.body)
         self.analyse_uncalled_functions()
+        if self.binding_doubts:
+            self.settle_bindings()
         return Facts(tuple(self.reads[k] for k in sorted(self.reads)),
-                     tuple(self.optimizer_args[k] for k in sorted(self.optimizer_args)))
+                     tuple(self.optimizer_args[k] for k in sorted(self.optimizer_args)), self.tree)
+
+    def settle_bindings(self) -> None:
+        """A binding is `sure` (or binds `tensors`) only if every run of it the analysis saw did,
+        including runs that bound no non-leaf (a loop iteration under no_grad, a later call)."""
+        def settle(binding):
+            doubt = self.binding_doubts.get((id(binding.statement), binding.target))
+            if doubt is None:
+                return binding
+            return replace(binding, sure=binding.sure and not doubt[0], tensors=binding.tensors and not doubt[1])
+
+        def settle_state(state):
+            return state.with_(binding=tuple(settle(b) for b in state.binding)) if state.binding else state
+
+        for key, read in self.reads.items():
+            self.reads[key] = replace(read, state=settle_state(read.state),
+                                      states=tuple(settle_state(s) for s in read.states))
 
     def analyse_uncalled_functions(self) -> None:
         """Functions the file never calls: analyse once, parameters unknown, globals as at the end."""
@@ -216,11 +238,27 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
     def set_tensor_state(self, obj: Obj, state: TensorState) -> None:
         self.state.set(("t", obj), state)
 
-    def new_tensor(self, node, leaf, why: Optional[Why] = None, key=None, **fields) -> Obj:
+    def new_tensor(self, node, leaf, why: Optional[Why] = None, key=None, inputs=(), **fields) -> Obj:
         obj = self.site_obj(node, T.TENSOR, key, **fields)
         epoch = self.epoch()
-        self.set_tensor_state(obj, TensorState(frozenset(leaf), why=why, created_epoch=epoch.count))
+        self.births += 1
+        self.set_tensor_state(obj, TensorState(frozenset(leaf), why=why, created_epoch=epoch.count,
+                                               birth=self.births, inputs=inputs))
         return obj
+
+    def graph_inputs(self, operands) -> tuple:
+        """The non-leaves a result is computed from on every path (operands that are one tensor, or
+        a plain constant on paths where the op would raise), with their birth: the graph edges a
+        backward() follows (see backward())."""
+        edges = []
+        for value in operands:
+            tensors = [o for o in value if o.sort is T.TENSOR]
+            if len(tensors) == 1 and all(o.sort is T.TENSOR or (o.sort is T.CONST and o.qualname is None)
+                                         for o in value):
+                state = self.tensor_state(tensors[0])
+                if Leaf.NONLEAF in state.leaf and state.birth > 0:
+                    edges.append((tensors[0], state.birth))
+        return tuple(edges)
 
     def epoch(self) -> Epoch:
         return self.state.get("epoch") or Epoch()
@@ -259,10 +297,38 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
     def attribute_keys(self, obj: Obj):
         return [("a", obj, name) for name in self.state.get(("attrs", obj)) or ()]
 
-    def backward(self, node) -> None:
+    def backward(self, node, roots: Value = NOTHING) -> None:
         epoch = self.epoch()
         self.state.set("epoch", Epoch(epoch.count + 1, epoch.floor))
         self.state.set("backward_line", node.lineno)
+        tensors = [o for o in roots if o.sort is T.TENSOR]
+        if tensors and all(o.sort is T.TENSOR or (o.sort is T.CONST and o.qualname is None) for o in roots):
+            # The non-leaves the gradient surely flows through: reached from every root it may be
+            # (a plain constant has no backward(): that path raised).
+            reached = None
+            for root in tensors:
+                found = self.graph_from(root)
+                reached = found if reached is None else reached & found
+            for obj in ordered(reached or ()):
+                self.set_tensor_state(obj, self.tensor_state(obj).with_(reached=epoch.count + 1))
+
+    def graph_from(self, root: Obj) -> set:
+        """The non-leaves (requiring grad on every path) that `root` was computed from, itself
+        included, following only edges to the same making of each object. One already reached
+        stays reached until it is made again, and so do its sources then: the walk stops there
+        (each object is walked once per making, however many backward() calls run)."""
+        seen, stack, found = {root}, [root], set()
+        while stack:
+            obj = stack.pop()
+            state = self.tensor_state(obj)
+            if state.leaf != {Leaf.NONLEAF} or state.reached >= 0:
+                continue
+            found.add(obj)
+            for source, birth in state.inputs:
+                if source not in seen and self.tensor_state(source).birth == birth:
+                    seen.add(source)
+                    stack.append(source)
+        return found
 
     def retain(self, value: Value, node) -> None:
         epoch = self.epoch()
@@ -312,12 +378,19 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
                 known = self.reads.get(key)
                 # "In later iterations" only for a read that an earlier iteration made filled.
                 repeated = self.repeated_loop if (span.line, span.column) in self.filled_reads else None
+                epoch = self.epoch()
+                after = all(0 <= s.created_epoch < epoch.count and s.created_epoch >= epoch.floor for s in states)
                 if known is None or (known.repeated_loop is not None and repeated is None):
                     call_line = self.passing_call_line(states[0])
                     # The first tensor explains; a fix must bind-retain every one of them.
                     bindings = tuple(dict.fromkeys(b for state in states for b in state.binding))
+                    every = tuple(states) if known is None else tuple(dict.fromkeys(known.states + tuple(states)))
+                    after = after and (known is None or known.after_backward)
                     self.reads[key] = GradRead(span, text, subject, states[0].with_(binding=bindings), late,
-                                               call_line, repeated)
+                                               call_line, repeated, every, after)
+                else:  # another call context: a fix must fill the read in this one too
+                    self.reads[key] = replace(known, states=tuple(dict.fromkeys(known.states + tuple(states))),
+                                              after_backward=known.after_backward and after)
         return True
 
     def none_states(self, value: Value) -> Dict[bool, List[TensorState]]:

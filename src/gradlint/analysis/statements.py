@@ -25,7 +25,9 @@ class StatementsMixin:
             self.statement = stmt
             handler = getattr(self, "stmt_" + type(stmt).__name__, None)
             if handler is not None:
+                outer, self.statement_births = self.statement_births, self.births
                 handler(stmt)
+                self.statement_births = outer
             self.compact()
 
     def compact(self) -> None:
@@ -180,7 +182,7 @@ class StatementsMixin:
     def bind(self, target, value: Value, stmt) -> None:
         if isinstance(target, ast.Name):
             self.bind_name(target.id, value)
-            self.record_binding(value, stmt, target.id)
+            self.record_binding(value, stmt, target.id, target)
         elif isinstance(target, (ast.Tuple, ast.List)):
             self.bind_unpacked(target.elts, value, stmt)
         elif isinstance(target, ast.Attribute):
@@ -190,11 +192,20 @@ class StatementsMixin:
         elif isinstance(target, ast.Starred):
             self.bind(target.value, frozenset({self.new_container(target, T.LIST, Shape(summary=value))}), stmt)
 
-    def record_binding(self, value: Value, stmt, text: str) -> None:
-        """Remember which statement bound a tensor to which name (where a fix inserts retain_grad)."""
-        if not isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+    def record_binding(self, value: Value, stmt, text: str, node=None) -> None:
+        """Remember which statement bound a tensor to which name (where a fix inserts retain_grad):
+        assignments, `for` targets, and walruses (recorded on the statement holding them)."""
+        if isinstance(stmt, ast.NamedExpr):
+            stmt = self.statement
+            if stmt is None:
+                return
+        elif not isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.For, ast.AsyncFor)):
             return
         sure = all(o.sort is T.TENSOR and self.tensor_state(o).leaf == {Leaf.NONLEAF} for o in value)
+        tensors = all(o.sort is T.TENSOR for o in value)
+        if not (sure and tensors):  # this run may be one that binds no non-leaf (see settle_bindings)
+            doubt = self.binding_doubts.get((id(stmt), text), (False, False))
+            self.binding_doubts[(id(stmt), text)] = (doubt[0] or not sure, doubt[1] or not tensors)
         epoch = self.epoch()
         for obj in value:
             if obj.sort is T.TENSOR:
@@ -202,7 +213,8 @@ class StatementsMixin:
                 if Leaf.NONLEAF in state.leaf and not any(b.statement is stmt and b.target == text
                                                           for b in state.binding):
                     in_time = state.created_epoch == epoch.count and state.created_epoch >= epoch.floor
-                    binding = Binding(stmt, text, sure, stmt.lineno, in_time)
+                    binding = Binding(stmt, text, sure, stmt.lineno, in_time, stmt.col_offset,
+                                      state.birth > self.statement_births, tensors, node)
                     self.set_tensor_state(obj, state.with_(binding=state.binding + (binding,)))
 
     def bind_unpacked(self, targets, value: Value, stmt) -> None:
@@ -241,7 +253,7 @@ class StatementsMixin:
                 self.set_attribute(obj, name, value, strong)
             elif obj.sort is T.UNKNOWN:
                 self.escape(value)
-        self.record_binding(value, stmt, self.source.segment(node))
+        self.record_binding(value, stmt, self.source.segment(node), node)
 
     def set_attribute(self, obj: Obj, name: str, value: Value, strong: bool = True) -> None:
         key = ("a", obj, name)
@@ -279,6 +291,8 @@ class StatementsMixin:
                 self.container_set(obj, index, value, strong=len(base) == 1)
             elif obj.sort is T.UNKNOWN:
                 self.escape(value)
+        if base and all(o.sort in (T.LIST, T.DICT) for o in base):
+            self.record_binding(value, stmt, self.source.segment(target), target)
 
     # ----------------------------------------------------------------- branches
     def stmt_If(self, node: ast.If) -> None:

@@ -106,6 +106,10 @@ class Binding:
     sure: bool  # every object bound there is a non-leaf requiring grad (retain_grad() cannot raise)
     line: int = 0
     in_time: bool = True  # no backward() ran between the tensor's creation and this binding
+    column: int = 0
+    fresh: bool = False  # the statement made the tensor: every path that has it passed here first
+    tensors: bool = False  # every value bound there is a tensor (in every run the analysis saw)
+    node: Any = field(default=None, compare=False)  # the target (fixes copy its exact source)
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,9 @@ class TensorState:
     backward_line: int = 0  # the backward() a late retain_grad() came after
     binding: Tuple[Any, ...] = ()  # Binding records: where a fix may insert retain_grad()
     retain_statement: Any = None  # the statement that called retain_grad()
+    birth: int = 0  # which making of the object this is (-1: differs between paths)
+    inputs: Tuple[Any, ...] = ()  # (object, birth) of the non-leaves it was computed from, on every path
+    reached: int = -1  # epoch count of a backward() that reached it since it was made, on every path
 
     def join(self, other: "TensorState") -> "TensorState":
         if other is self:
@@ -135,6 +142,9 @@ class TensorState:
             backward_line=self.backward_line or other.backward_line,
             binding=self.binding + tuple(b for b in other.binding if b not in self.binding),
             retain_statement=self.retain_statement if self.retain_statement is other.retain_statement else None,
+            birth=self.birth if self.birth == other.birth else -1,
+            inputs=self.inputs if self.inputs == other.inputs else (),
+            reached=min(self.reached, other.reached),
         )
 
     def with_(self, **changes) -> "TensorState":

@@ -1,24 +1,46 @@
-"""Text positions for building edits from `ast` nodes (whose columns count UTF-8 bytes)."""
+"""Text positions for building edits from `ast` nodes (whose columns count UTF-8 bytes).
+
+Edits are built only from node positions and exact slices of the source, never from display text
+(`SourceText.segment` shortens and collapses whitespace: it is for messages). Inserted lines are
+placed at the start of the next line, so the line endings already in the file stay as they are.
+"""
 from __future__ import annotations
 
 import ast
-from typing import Optional
+import weakref
+from typing import Dict, List, Optional, Sequence
 
 from ..analysis.source import SourceText
 from ..diagnostic import Edit, Location
+
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+SCOPES = FUNCTIONS + (ast.ClassDef,)
 
 
 def location(source: SourceText, line: int, byte_column: int) -> Location:
     return Location(line, source.column(line, byte_column) + 1)
 
 
+def start_of(source: SourceText, node: ast.AST) -> Location:
+    return location(source, node.lineno, node.col_offset)
+
+
 def end_of(source: SourceText, node: ast.AST) -> Location:
     return location(source, node.end_lineno, node.end_col_offset)
+
+
+def exact(source: SourceText, node: ast.AST) -> str:
+    """The node's source text, exactly as written."""
+    return source.slice(start_of(source, node), end_of(source, node))
 
 
 def line_text(source: SourceText, line: int) -> str:
     """A line without its line ending."""
     return source.lines[line - 1].rstrip("\r\n") if 0 < line <= len(source.lines) else ""
+
+
+def has_line_ending(source: SourceText, line: int) -> bool:
+    return 0 < line <= len(source.lines) and source.lines[line - 1].endswith(("\n", "\r"))
 
 
 def newline_of(source: SourceText, line: int) -> str:
@@ -27,42 +49,185 @@ def newline_of(source: SourceText, line: int) -> str:
         return "\r\n"
     if text.endswith(("\n", "\r")):
         return text[-1]
-    first = source.lines[0] if source.lines else ""
-    return "\r\n" if first.endswith("\r\n") else "\n"
+    for other in reversed(source.lines[: max(line - 1, 0)]):
+        if other.endswith("\r\n"):
+            return "\r\n"
+        if other.endswith(("\n", "\r")):
+            return other[-1]
+    return "\n"
 
 
 def indentation(source: SourceText, line: int) -> str:
+    """The indentation of a line as Python counts it: a form feed resets it, so only what follows
+    the last one counts (and is copied)."""
     text = line_text(source, line)
-    return text[: len(text) - len(text.lstrip(" \t\f"))]
+    lead = text[: len(text) - len(text.lstrip(" \t\f"))]
+    return lead.rsplit("\f", 1)[-1]
+
+
+def continues_previous(source: SourceText, line: int) -> bool:
+    """The line continues the previous one (a backslash at its end)."""
+    return line > 1 and line_text(source, line - 1).endswith("\\")
+
+
+def starts_line(source: SourceText, node: ast.AST) -> bool:
+    """Nothing but indentation before the node on its (logical) line."""
+    before = source.lines[node.lineno - 1].encode("utf-8", "surrogatepass")[: node.col_offset]
+    return not before.strip(b" \t\f") and not continues_previous(source, node.lineno)
+
+
+def ends_line(source: SourceText, node: ast.AST) -> bool:
+    """Nothing but a comment after the node on its last line."""
+    after = line_text(source, node.end_lineno).encode("utf-8", "surrogatepass")[node.end_col_offset:]
+    rest = after.strip(b" \t\f")
+    return not rest or rest.startswith(b"#")
 
 
 def stands_alone(source: SourceText, stmt: ast.stmt) -> bool:
     """The statement has its lines to itself: nothing before it, only a comment after it."""
-    first = source.lines[stmt.lineno - 1].encode("utf-8")[: stmt.col_offset]
-    if first.strip(b" \t\f"):
-        return False
-    last = source.lines[stmt.end_lineno - 1].encode("utf-8")[stmt.end_col_offset:]
-    rest = last.strip()
-    return not rest or rest.startswith(b"#")
+    return starts_line(source, stmt) and ends_line(source, stmt)
+
+
+def insert_lines_after(source: SourceText, stmt: ast.stmt, lines: Sequence[str]) -> Edit:
+    """Lines (already indented relative to the statement) placed after a statement that stands
+    alone, with its indentation. They go at the start of the next line, so the statement's own line
+    ending is kept; at the end of a file without a final line break, none is added."""
+    indent = indentation(source, stmt.lineno)
+    line = stmt.end_lineno
+    newline = newline_of(source, line)
+    if has_line_ending(source, line):
+        at = Location(line + 1, 1)
+        return Edit(at, at, "".join(indent + text + newline for text in lines))
+    at = Location(line, len(line_text(source, line)) + 1)
+    return Edit(at, at, "".join(newline + indent + text for text in lines))
 
 
 def insert_after(source: SourceText, stmt: ast.stmt, code: str) -> Edit:
-    """An edit placing `code` as the next statement after `stmt`, in the same block."""
+    """An edit placing `code` (one simple statement) as the next statement after `stmt`, in the
+    same block: on a line of its own, or after a `;` when the statement shares its line."""
     if stands_alone(source, stmt):
-        line = stmt.end_lineno
-        at = Location(line, len(line_text(source, line)) + 1)
-        return Edit(at, at, newline_of(source, line) + indentation(source, stmt.lineno) + code)
+        return insert_lines_after(source, stmt, [code])
     at = end_of(source, stmt)
     return Edit(at, at, f"; {code}")
 
 
-def statement_deletion(source: SourceText, stmt: ast.stmt) -> Optional[Edit]:
-    """An edit removing a statement that has its lines to itself (with its line ending)."""
-    if not stands_alone(source, stmt):
+def insert_before(source: SourceText, stmt: ast.stmt, lines: Sequence[str]) -> Optional[Edit]:
+    """Lines placed before a statement, in its block: on lines of their own when the statement
+    starts its line; a single simple statement followed by `; ` when it shares the line."""
+    if starts_line(source, stmt):
+        indent = indentation(source, stmt.lineno)
+        at = Location(stmt.lineno, 1)
+        newline = newline_of(source, stmt.lineno)
+        return Edit(at, at, "".join(indent + text + newline for text in lines))
+    if len(lines) != 1:
         return None
-    start = Location(stmt.lineno, 1)
-    if stmt.end_lineno < len(source.lines):
-        end = Location(stmt.end_lineno + 1, 1)
-    else:
-        end = Location(stmt.end_lineno, len(source.lines[stmt.end_lineno - 1]) + 1)
-    return Edit(start, end, "")
+    at = start_of(source, stmt)
+    return Edit(at, at, f"{lines[0]}; ")
+
+
+# -- the tree around a node ---------------------------------------------------------------------
+
+class Layout:
+    """The analysed tree with parents: which block a statement is in, what encloses a node. Nodes
+    are looked up by type and position (`find`), so a node of another parse of the text works too."""
+
+    def __init__(self, tree: ast.Module):
+        self.tree = tree
+        self.parents: Dict[ast.AST, ast.AST] = {}
+        self.blocks: Dict[ast.AST, List[ast.stmt]] = {}  # statement -> the block (list) holding it
+        self.by_position: Dict[tuple, ast.AST] = {}
+        self.file_unit: Optional[str] = None
+        for parent in ast.walk(tree):
+            for name, value in ast.iter_fields(parent):
+                if isinstance(value, list):
+                    for child in value:
+                        if isinstance(child, ast.AST):
+                            self.parents[child] = parent
+                            if isinstance(child, ast.stmt):
+                                self.blocks[child] = value
+                elif isinstance(value, ast.AST):
+                    self.parents[value] = parent
+            if isinstance(parent, (ast.stmt, ast.expr)):
+                self.by_position.setdefault(key(parent), parent)
+
+    def find(self, node: Optional[ast.AST]) -> Optional[ast.AST]:
+        return self.by_position.get(key(node)) if node is not None and hasattr(node, "lineno") else None
+
+    def ancestors(self, node: ast.AST):
+        node = self.parents.get(node)
+        while node is not None:
+            yield node
+            node = self.parents.get(node)
+
+    def scope(self, node: ast.AST) -> ast.AST:
+        """The function, class or module whose names the node's names are."""
+        return next((a for a in self.ancestors(node) if isinstance(a, SCOPES)), self.tree)
+
+    def in_function(self, node: ast.AST) -> bool:
+        return any(isinstance(a, FUNCTIONS) for a in self.ancestors(node))
+
+    def block_unit(self, source: SourceText, stmt: ast.stmt) -> str:
+        """One level of indentation as this block writes it (its indentation less its header's)."""
+        unit = self.step(source, stmt)
+        if unit:
+            return unit
+        if self.file_unit is None:  # the first block in the file that says
+            self.file_unit = next((u for u in (self.step(source, s) for s in self.blocks
+                                               if self.blocks[s] is not self.tree.body) if u), "    ")
+        return self.file_unit
+
+    def step(self, source: SourceText, stmt: ast.stmt) -> str:
+        parent = self.parents.get(stmt)
+        if parent is None or isinstance(parent, ast.Module) or not hasattr(parent, "lineno") \
+                or not starts_line(source, stmt):
+            return ""
+        inner, outer = indentation(source, stmt.lineno), indentation(source, parent.lineno)
+        return inner[len(outer):] if inner.startswith(outer) and len(inner) > len(outer) else ""
+
+
+def key(node: ast.AST) -> tuple:
+    return (type(node).__name__, node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
+
+
+_LAYOUTS: "weakref.WeakKeyDictionary[ast.Module, Layout]" = weakref.WeakKeyDictionary()
+
+
+def layout(tree: Optional[ast.Module]) -> Optional[Layout]:
+    """The Layout of the analysed module (built once per tree); None without a tree."""
+    if tree is None:
+        return None
+    found = _LAYOUTS.get(tree)
+    if found is None:
+        found = _LAYOUTS[tree] = Layout(tree)
+    return found
+
+
+def statement_deletion(source: SourceText, stmt: ast.stmt, where: Layout) -> Optional[Edit]:
+    """An edit removing a statement: its lines when it has them to itself, the statement and its
+    `;` when it shares a line; `pass` in its place when its block would be left empty."""
+    own = where.find(stmt)
+    block = where.blocks.get(own) if own is not None else None
+    if block is None:
+        return None
+    index = next(i for i, s in enumerate(block) if s is own)
+    start, end = start_of(source, stmt), end_of(source, stmt)
+    if len(block) == 1:
+        return Edit(start, end, "pass")
+    if stands_alone(source, stmt):
+        if has_line_ending(source, stmt.end_lineno):
+            return Edit(Location(stmt.lineno, 1), Location(stmt.end_lineno + 1, 1), "")
+        if stmt.lineno == 1:
+            return None
+        # The last line, without a final line break: take the break before it instead.
+        previous = stmt.lineno - 1
+        return Edit(Location(previous, len(line_text(source, previous)) + 1),
+                    Location(stmt.end_lineno, len(line_text(source, stmt.end_lineno)) + 1), "")
+    if index > 0 and block[index - 1].end_lineno == stmt.lineno:
+        gap_start = end_of(source, block[index - 1])
+        if source.slice(gap_start, start).strip(" \t\f") == ";":
+            return Edit(gap_start, end, "")
+    if index + 1 < len(block) and block[index + 1].lineno == stmt.end_lineno:
+        following = start_of(source, block[index + 1])
+        if source.slice(end, following).strip(" \t\f") == ";":
+            return Edit(start, following, "")
+    return None

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..analysis.values import Category
-from ..fixes.retain import retain_fix
+from ..fixes.retain import retain_plan
 from ..fixes.scaled import scaled_leaf_fix
 from .base import Rule, none_verdict, origin_of
 
@@ -46,9 +46,16 @@ or read the gradient of the leaf (`x.grad`), or, for a weight initialised as
 `(torch.randn(3, 3) * 0.01).requires_grad_()`.
 
 ## Fix safety
-The fix inserts `y.retain_grad()` right after each statement that binds `y`. It is safe when `y`
-requires grad on every path through that statement; otherwise `retain_grad()` could raise
-`RuntimeError: can't retain_grad on Tensor that has requires_grad=False`, and the fix is unsafe.
+The fix inserts `y.retain_grad()` right after the statement that makes and binds `y` (an
+assignment, a walrus statement; first in the body of `for y in [...]`), on the target exactly as
+written (`self.h`, `d["k"]`, never a target that calls something, like `get().h`). It is offered
+only when a `backward()` that reaches `y` runs between that statement and the read on every path
+(else the message says why there is no fix). `retain_grad()` raises on a tensor that does not
+require grad, so inside a function (which may also run under `torch.no_grad()` or on a plain
+tensor, from callers gradlint cannot see) the call is guarded, `if y.requires_grad:` on its own
+line; that is safe when the binding is a tensor in every run gradlint saw. At module level the plain
+call is safe when every run of the statement binds a non-leaf that requires grad. Otherwise (a
+value that may not be a tensor, a one-line suite that cannot take the guard) the fix is unsafe.
 A scaled initialisation (`w = torch.randn(3, 3, requires_grad=True) * 0.01`, numbers and names
 beside one factory) is instead rewritten to keep `w` a leaf:
 `w = (torch.randn(3, 3) * 0.01).requires_grad_()`. The values are the same, `w.grad` is filled
@@ -73,9 +80,15 @@ and optimizers accept `w`; it is safe.
             if read.late_retain or (why is not None and why.category is Category.MOVED):
                 continue
             # A leaf rebound in a loop wants rebinding a leaf, not retain_grad(): no automatic fix.
-            fix = None if read.repeated_loop else (scaled_leaf_fix(read, context.source)
-                                                   or retain_fix(read, context.source))
-            yield self.diagnostic(context, read.span, self.message(read), origin_of(why), fix)
+            fix, why_not = None, None
+            if not read.repeated_loop:
+                fix = scaled_leaf_fix(read, context.source)
+                if fix is None:
+                    fix, why_not = retain_plan(read, context.source, facts.tree)
+                if why is not None and why.category is Category.REPARAMETRIZED:
+                    why_not = None  # the advice is to read the original parameters, not to retain
+            message = self.message(read) + (f" (no fix: {why_not})" if why_not else "")
+            yield self.diagnostic(context, read.span, message, origin_of(why), fix)
 
     @staticmethod
     def message(read) -> str:

@@ -1,10 +1,8 @@
 """GL002: `.grad` read of a tensor that lost leaf status through a device/dtype move or a wrap."""
 from __future__ import annotations
 
-import ast
-
 from ..analysis.values import Category
-from ..fixes.creation import creation_fix, is_parameter_call
+from ..fixes.creation import IN_PLACE_ADVICE, filled_after_fix, move_advice, moved_leaf_fix, written_in_place
 from .base import Rule, none_verdict, origin_of
 
 
@@ -34,13 +32,25 @@ print(w.grad)  # None
 
 ## Use instead
 ```python
-w = torch.randn(3, device="cuda", requires_grad=True)
+w = torch.randn(3).cuda().requires_grad_()
 ```
-or `torch.randn(3).cuda().requires_grad_()`; for parameters, `nn.Parameter(t.cuda())`.
+Ask for grad after the move: the same random draws and the same values. (Creating the tensor with
+`device=` or `dtype=` is also a leaf, but draws other numbers.) For parameters,
+`nn.Parameter(t.cuda())`.
 
 ## Fix safety
-The fix moves `requires_grad=True` to the end of the chain (or the device/dtype into the factory).
-It changes no values and is safe when the tensor was created in the same statement.
+The fix removes `requires_grad=True` from the creation (or the `.requires_grad_()` before the move)
+and appends `.requires_grad_()` after the last move of the chain:
+`torch.rand(3, requires_grad=True).double()` -> `torch.rand(3).double().requires_grad_()`;
+`x = torch.ones(3, requires_grad=True)` ... `x = x.to(device)` -> `x = torch.ones(3)` ...
+`x = x.to(device).requires_grad_()`; `nn.Parameter(t * 0.01).double()` ->
+`nn.Parameter((t * 0.01).double())`. No value changes. The moved tensor becomes a leaf, and torch
+refuses in-place writes to a leaf that requires grad: where one may follow with grad enabled
+(`w[0] = 0`, `w.clamp_(min=0)`, `w += 1`, outside `torch.no_grad()`) there is no fix. It is unsafe
+where the earlier tensor may still be read (the name created with `requires_grad=True` is used
+between the creation and the move, or read after `y = x.double()`; `raw.requires_grad_()` of a
+tensor read elsewhere), where the value reaches code the file does not show, and for a Parameter
+stored on a module (it becomes a registered parameter).
 """
     valid = [
         "import torch\nw = torch.randn(3, device='cpu', requires_grad=True)\n(w * 2).sum().backward()\nprint(w.grad)\n",
@@ -55,38 +65,20 @@ It changes no values and is safe when the tensor was created in the same stateme
             why = read.state.why
             if read.late_retain or why is None or why.category is not Category.MOVED:
                 continue
-            yield self.diagnostic(context, read.span, self.message(read), origin_of(why),
-                                  creation_fix(why, context.source))
+            fix = moved_leaf_fix(read, context.source, facts.tree)
+            message = self.message(read)
+            if fix is None and written_in_place(read, context.source, facts.tree):
+                message += IN_PLACE_ADVICE
+            elif fix is None and not filled_after_fix(read):
+                message += f" (no fix: no backward() before this read is shown to reach `{read.subject}`)"
+            yield self.diagnostic(context, read.span, message, origin_of(why), fix)
 
     @staticmethod
     def message(read) -> str:
         subject, why = read.subject, read.state.why
-        moved = why.node.func.value if isinstance(why.node, ast.Call) and isinstance(why.node.func, ast.Attribute) else None
         if why.move == "as_subclass" or (why.move and why.move[0].isupper()):
             advice = "wrap the leaf itself, or read .grad of the tensor before wrapping"
-        elif is_parameter_call(moved):
-            advice = (f"move the tensor before wrapping it: nn.Parameter(t{written_move(why)}), "
-                      "or move the whole module")
-        elif why.changes == "dtype":
-            advice = f"create it with the dtype: {written_factory(moved)}(..., dtype=..., requires_grad=True)"
         else:
-            advice = f"create it on the device: {written_factory(moved)}(..., device=..., requires_grad=True)"
+            advice = move_advice(why)
         verdict = "is None on a GPU" if why.gpu_only else none_verdict(read)
         return f"`{subject}.grad` {verdict}: {subject} is not a leaf ({why.text}); {advice}"
-
-
-def written_move(why) -> str:
-    """The move as the code wrote it (`.cuda()`, `.to(torch.float64)`), when it is short."""
-    move = why.node
-    if not (isinstance(move, ast.Call) and isinstance(move.func, ast.Attribute)):
-        return ".cuda()"
-    arguments = [ast.unparse(a) for a in move.args] + [ast.unparse(k) for k in move.keywords]
-    text = f".{move.func.attr}({', '.join(arguments)})"
-    return text if len(text) <= 30 else ".cuda()"
-
-
-def written_factory(moved) -> str:
-    """`torch.rand` when the moved tensor came from `torch.rand(...)`; else `torch.randn`."""
-    if isinstance(moved, ast.Call) and isinstance(moved.func, ast.Attribute) and isinstance(moved.func.value, ast.Name):
-        return f"{moved.func.value.id}.{moved.func.attr}"
-    return "torch.randn"

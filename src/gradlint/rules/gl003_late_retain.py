@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..diagnostic import Location, Origin
-from ..fixes.retain import retain_fix
+from ..fixes.retain import retain_plan
 from .base import Rule, none_verdict
 
 
@@ -39,8 +39,12 @@ print(y.grad)
 ```
 
 ## Fix safety
-The fix moves the `retain_grad()` call to right after the statement that binds the tensor. It is
-safe when the tensor requires grad on every path there (the call raises on tensors that do not).
+The fix calls `retain_grad()` right after the statement that makes and binds the tensor, like
+GL001's fix (offered only when a `backward()` reaching the tensor runs between there and the read;
+guarded with `if t.requires_grad:` inside functions; safe under the same conditions). The late call
+is deleted only when it is a bare `t.retain_grad()` statement on a name the fix retains at each of
+its assignments in the same scope (`pass` is left where its block would be empty); a late call
+inside a larger statement or in a helper stays, and does nothing more.
 """
     valid = [
         "import torch\nx = torch.ones(2, requires_grad=True)\ny = x * 3\ny.retain_grad()\ny.sum().backward()\nprint(y.grad)\n",
@@ -55,8 +59,9 @@ safe when the tensor requires grad on every path there (the call raises on tenso
                 continue
             state = read.state
             origin = Origin(Location(state.retain_line, 1), f"retain_grad() on line {state.retain_line}")
-            yield self.diagnostic(context, read.span, self.message(read), origin,
-                                  retain_fix(read, context.source))
+            fix, why_not = retain_plan(read, context.source, facts.tree)
+            message = self.message(read) + (f" (no fix: {why_not})" if why_not else "")
+            yield self.diagnostic(context, read.span, message, origin, fix)
 
     @staticmethod
     def message(read) -> str:

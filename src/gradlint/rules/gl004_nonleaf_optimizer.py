@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from ..analysis.values import Category
-from ..fixes.scaled import scaled_leaf_fix
+from ..fixes.creation import IN_PLACE_ADVICE, move_advice, moved_leaf_fix, written_in_place
+from ..fixes.scaled import scaled_leaf_fix, scaled_written_in_place
 from .base import Rule, origin_of
 
 
@@ -33,9 +34,13 @@ opt = torch.optim.SGD([w], lr=0.1)
 
 ## Fix safety
 A scaled initialisation bound to the name passed (`w = torch.randn(3, 3, requires_grad=True) * 0.01`)
-is rewritten to `w = (torch.randn(3, 3) * 0.01).requires_grad_()`: the same values, now a leaf; it
-is safe. Elsewhere there is no automatic fix: where the leaf should be made is a design choice; the
-message says how.
+is rewritten to `w = (torch.randn(3, 3) * 0.01).requires_grad_()`: the same values, now a leaf. A
+tensor moved after `requires_grad=True` (`torch.ones(3, requires_grad=True).double()`) asks for grad
+after the move instead: `torch.ones(3).double().requires_grad_()` (GL002's fix, with its
+conditions). Both are safe only when no in-place write to the tensor may follow with grad enabled
+(`w[0] = 0`, `w.clamp_(min=0)`, `w += 1` outside `torch.no_grad()`): torch refuses those on a leaf
+that requires grad, so then there is no fix. Elsewhere there is no automatic fix: where the leaf
+should be made is a design choice; the message says how.
 """
     valid = [
         "import torch\nw = torch.randn(3, requires_grad=True)\nopt = torch.optim.SGD([w], lr=0.1)\n",
@@ -46,15 +51,29 @@ message says how.
 
     def check(self, facts, context):
         for argument in facts.optimizer_arguments:
-            yield self.diagnostic(context, argument.span, self.message(argument), origin_of(argument.state.why),
-                                  scaled_leaf_fix(argument, context.source))
+            why = argument.state.why
+            if why is not None and why.category is Category.MOVED:
+                fix = moved_leaf_fix(argument, context.source, facts.tree)
+            else:
+                fix = scaled_leaf_fix(argument, context.source, facts.tree)
+            message = self.message(argument)
+            if fix is None and why is not None and why.category is Category.MOVED \
+                    and written_in_place(argument, context.source, facts.tree):
+                message += IN_PLACE_ADVICE
+            elif fix is None and why is not None and why.category is not Category.MOVED \
+                    and scaled_written_in_place(argument, context.source, facts.tree):
+                message += IN_PLACE_ADVICE
+            yield self.diagnostic(context, argument.span, message, origin_of(why), fix)
 
     @staticmethod
     def message(argument) -> str:
         why = argument.state.why
         reason = why.text if why else "it is computed"
         if why is not None and why.category is Category.MOVED:
-            advice = "create the leaf where it lives: torch.randn(..., device=..., dtype=..., requires_grad=True)"
+            advice = move_advice(why)
+        elif why is not None and "requires_grad=True" in why.text:
+            advice = ("keep the scaled weight a leaf: scale first, then ask for grad: "
+                      "(torch.randn(...) * s).requires_grad_()")
         else:
             advice = "pass the leaf, or make the final tensor a leaf: (expr).detach().requires_grad_()"
         where = " on a GPU" if why is not None and why.gpu_only else ""
