@@ -37,3 +37,17 @@ def test_patch_applies_the_diff_and_gets_what_fix_writes(tmp_path, name):
     cli("--fix", "bug.py", cwd=tmp_path)
     assert patched == (tmp_path / "bug.py").read_bytes() != original
     assert patched.count(b"y.retain_grad()") == 1
+
+
+@pytest.mark.skipif(PATCH is None, reason="needs the patch program")
+def test_patch_applies_the_diff_of_every_fixture_and_gives_its_snapshot(tmp_path):
+    from fixture_marks import FIXTURES
+    from gradlint.linter import fix_bytes
+    snapshots = sorted(FIXTURES.glob("*.fixed.py"))
+    assert len(snapshots) >= 40
+    for snapshot in snapshots:
+        original = snapshot.with_name(snapshot.name.replace(".fixed.py", ".py"))
+        result = fix_bytes(original.read_bytes(), "script.py", unsafe=True)
+        (tmp_path / "script.py").write_bytes(original.read_bytes())
+        subprocess.run([PATCH, "--quiet", "--binary", "script.py"], input=result.diff, cwd=tmp_path, check=True)
+        assert (tmp_path / "script.py").read_bytes() == snapshot.read_bytes(), snapshot.name

@@ -1,33 +1,16 @@
 """Torch is the authority: the marks of every fixture must equal what real torch does."""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from fixture_marks import RUNTIME_CODES, all_fixtures, read_fixture
 
 torch = pytest.importorskip("torch")
-PROBE = Path(__file__).parent / "runtime_probe.py"
-
-
-def run_probes(scripts) -> dict:
-    """Probe scripts in one process that imports torch once (children forked per script)."""
-    if not scripts:
-        return {}
-    done = subprocess.run([sys.executable, str(PROBE), "--many", *map(str, scripts)], capture_output=True,
-                          text=True, timeout=1200)
-    assert done.returncode == 0, done.stderr
-    results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    return {result.pop("path"): result for result in results}
 
 
 @pytest.fixture(scope="session")
-def fixture_probes():
-    return run_probes([p for p in all_fixtures() if torch.cuda.is_available() or not read_fixture(p).needs_cuda])
+def fixture_probes(probes):
+    return probes
 
 
 @pytest.mark.parametrize("path", all_fixtures(), ids=lambda p: p.name)
