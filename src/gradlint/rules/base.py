@@ -5,7 +5,7 @@ the test suite runs (`tests/test_rule_examples.py`).
 """
 from __future__ import annotations
 
-from typing import Iterable, List, Optional
+from typing import Iterable, List, Optional, Tuple
 
 from ..analysis.facts import Facts, Span
 from ..diagnostic import Diagnostic, Fix, Location, Origin
@@ -19,8 +19,8 @@ class Rule:
     docs: str = ""
     #: Snippets the rule must not report.
     valid: List[str] = []
-    #: Snippets the rule must report, once per line marked `# error`.
-    invalid: List[str] = []
+    #: Snippets the rule must report (`Invalid`: where, and what its fix must give).
+    invalid: List["Invalid"] = []
 
     def check(self, facts: Facts, context: "RuleContext") -> Iterable[Diagnostic]:
         raise NotImplementedError
@@ -31,6 +31,26 @@ class Rule:
             code=self.code, message=message, filename=context.filename,
             start=Location(span.line, span.column + 1), end=Location(span.end_line, span.end_column + 1),
             origin=origin, fix=fix)
+
+
+class Invalid(str):
+    """An invalid example, as Fixit's `Invalid(code, range, expected_replacement)`: the snippet
+    (this string), the range of the one finding it must give (line, column, end line, end column:
+    1-based, end exclusive) and the snippet after that finding's fix (None: the rule offers none
+    there), with the fix's applicability. `tests/test_rule_examples.py` runs them, and `--explain`
+    says a fix is available when an example has one."""
+
+    range: Tuple[int, int, int, int]
+    fixed: Optional[str]
+    applicability: Optional[str]
+
+    def __new__(cls, source: str, range: Tuple[int, int, int, int], fixed: Optional[str] = None,
+                applicability: Optional[str] = None) -> "Invalid":
+        example = super().__new__(cls, source)
+        example.range = range
+        example.fixed = fixed
+        example.applicability = applicability or ("safe" if fixed is not None else None)
+        return example
 
 
 class RuleContext:

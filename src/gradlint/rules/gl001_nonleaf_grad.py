@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..analysis.values import Category
 from ..fixes.retain import retain_plan
 from ..fixes.scaled import scaled_leaf_fix
-from .base import Rule, none_verdict, origin_of
+from .base import Invalid, Rule, none_verdict, origin_of
 
 
 class NonLeafGradRead(Rule):
@@ -68,10 +68,29 @@ and optimizers accept `w`; it is safe.
         "def f(t):\n    return t.grad\n",
     ]
     invalid = [
-        "import torch\nx = torch.tensor(2.0, requires_grad=True)\ny = x * 3\nz = y * 4\nz.backward()\nprint(y.grad)  # error\n",
-        "import torch\nimport torch.nn as nn\nm = nn.Linear(3, 1)\nout = m(torch.ones(1, 3))\nout.sum().backward()\nprint(out.grad)  # error\n",
-        "import torch\nx = torch.ones(2, requires_grad=True)\nfor _ in range(3):\n    x.sum().backward()\n"
-        "    print(x.grad)  # error\n    x = x * 0.5\n",
+        Invalid("import torch\nx = torch.tensor(2.0, requires_grad=True)\ny = x * 3\nz = y * 4\nz.backward()\n"
+                "print(y.grad)\n", (6, 9, 6, 13),
+                "import torch\nx = torch.tensor(2.0, requires_grad=True)\ny = x * 3\ny.retain_grad()\nz = y * 4\n"
+                "z.backward()\nprint(y.grad)\n"),
+        Invalid("import torch\nimport torch.nn as nn\nm = nn.Linear(3, 1)\nout = m(torch.ones(1, 3))\n"
+                "out.sum().backward()\nprint(out.grad)\n", (6, 11, 6, 15),
+                "import torch\nimport torch.nn as nn\nm = nn.Linear(3, 1)\nout = m(torch.ones(1, 3))\n"
+                "out.retain_grad()\nout.sum().backward()\nprint(out.grad)\n"),
+        # in a function that may also run under no_grad: the retain is guarded
+        Invalid("import torch\nimport torch.nn as nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n"
+                "        super().__init__()\n        self.lin = nn.Linear(2, 2)\n\n    def forward(self, x):\n"
+                "        self.h = self.lin(x)\n        return self.h.sum()\n\n\nnet = Net()\n"
+                "net(torch.ones(1, 2)).backward()\nprint(net.h.grad)\n", (17, 13, 17, 17),
+                "import torch\nimport torch.nn as nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n"
+                "        super().__init__()\n        self.lin = nn.Linear(2, 2)\n\n    def forward(self, x):\n"
+                "        self.h = self.lin(x)\n        if self.h.requires_grad:\n            self.h.retain_grad()\n"
+                "        return self.h.sum()\n\n\nnet = Net()\nnet(torch.ones(1, 2)).backward()\nprint(net.h.grad)\n"),
+        # no backward() reaches y: a retain would not fill it, so no fix is offered
+        Invalid("import torch\nx = torch.ones(2, requires_grad=True)\ny = x * 3\n(x * 4).sum().backward()\n"
+                "print(y.grad)\n", (5, 9, 5, 13)),
+        # a leaf rebound to a non-leaf at the end of a loop body: no automatic fix
+        Invalid("import torch\nx = torch.ones(2, requires_grad=True)\nfor _ in range(3):\n    x.sum().backward()\n"
+                "    print(x.grad)\n    x = x * 0.5\n", (5, 13, 5, 17)),
     ]
 
     def check(self, facts, context):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..analysis.values import Category
 from ..fixes.creation import IN_PLACE_ADVICE, filled_after_fix, move_advice, moved_leaf_fix, written_in_place
-from .base import Rule, none_verdict, origin_of
+from .base import Invalid, Rule, none_verdict, origin_of
 
 
 class MovedLeafGradRead(Rule):
@@ -57,7 +57,10 @@ stored on a module (it becomes a registered parameter).
         "import torch\nw = torch.randn(3, requires_grad=True).float()\n(w * 2).sum().backward()\nprint(w.grad)\n",
     ]
     invalid = [
-        "import torch\nw = torch.randn(3, requires_grad=True).double()\n(w * 2).sum().backward()\nprint(w.grad)  # error\n",
+        Invalid("import torch\nw = torch.randn(3, requires_grad=True).double()\n(w * 2).sum().backward()\n"
+                "print(w.grad)\n", (4, 9, 4, 13),
+                "import torch\nw = torch.randn(3).double().requires_grad_()\n(w * 2).sum().backward()\n"
+                "print(w.grad)\n"),
     ]
 
     def check(self, facts, context):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..diagnostic import Location, Origin
 from ..fixes.retain import retain_plan
-from .base import Rule, none_verdict
+from .base import Invalid, Rule, none_verdict
 
 
 class LateRetainGrad(Rule):
@@ -50,7 +50,10 @@ inside a larger statement or in a helper stays, and does nothing more.
         "import torch\nx = torch.ones(2, requires_grad=True)\ny = x * 3\ny.retain_grad()\ny.sum().backward()\nprint(y.grad)\n",
     ]
     invalid = [
-        "import torch\nx = torch.ones(2, requires_grad=True)\ny = x * 3\ny.sum().backward()\ny.retain_grad()\nprint(y.grad)  # error\n",
+        Invalid("import torch\nx = torch.ones(2, requires_grad=True)\ny = x * 3\ny.sum().backward()\ny.retain_grad()\n"
+                "print(y.grad)\n", (6, 9, 6, 13),
+                "import torch\nx = torch.ones(2, requires_grad=True)\ny = x * 3\ny.retain_grad()\n"
+                "y.sum().backward()\nprint(y.grad)\n"),
     ]
 
     def check(self, facts, context):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..analysis.values import Category
 from ..fixes.creation import IN_PLACE_ADVICE, move_advice, moved_leaf_fix, written_in_place
 from ..fixes.scaled import scaled_leaf_fix, scaled_written_in_place
-from .base import Rule, origin_of
+from .base import Invalid, Rule, origin_of
 
 
 class NonLeafOptimizerParameter(Rule):
@@ -46,7 +46,9 @@ should be made is a design choice; the message says how.
         "import torch\nw = torch.randn(3, requires_grad=True)\nopt = torch.optim.SGD([w], lr=0.1)\n",
     ]
     invalid = [
-        "import torch\nw = torch.randn(3, requires_grad=True) * 0.01\nopt = torch.optim.SGD([w], lr=0.1)  # error\n",
+        Invalid("import torch\nw = torch.randn(3, requires_grad=True) * 0.01\nopt = torch.optim.SGD([w], lr=0.1)\n",
+                (3, 24, 3, 25),
+                "import torch\nw = (torch.randn(3) * 0.01).requires_grad_()\nopt = torch.optim.SGD([w], lr=0.1)\n"),
     ]
 
     def check(self, facts, context):
