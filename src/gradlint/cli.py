@@ -170,7 +170,19 @@ def statistics_text(diagnostics: List[Diagnostic], is_fixable, output_format: st
 
 # -- the command ---------------------------------------------------------------------------------
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class Command(click.Command):
+    """`gradlint server ...` runs the language server (gradlint.server); anything else is the linter.
+    (A directory named `server` is linted as `gradlint ./server`.)"""
+
+    def main(self, args=None, *rest, **options):
+        argv = list(sys.argv[1:] if args is None else args)
+        if argv[:1] == ["server"]:
+            from .server import main as server_main
+            sys.exit(server_main(argv[1:]))
+        return super().main(args, *rest, **options)
+
+
+@click.command(cls=Command, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--select", multiple=True, callback=_codes_option, metavar="CODES",
               help="Rule codes or prefixes to enable (comma-separated); replaces the config's selection.")
@@ -214,7 +226,7 @@ def main(paths, select, ignore, extend_select, fix, unsafe_fixes, diff, output_f
     """Find `.grad` reads that are always None in PyTorch code.
 
     PATHS are files (.py, .pyi, .ipynb) and directories (default: the current directory);
-    `-` reads standard input.
+    `-` reads standard input. `gradlint server` runs the language server (the `lsp` extra).
     """
     if explain:
         sys.exit(explain_rules(explain, output_format))

@@ -3,8 +3,11 @@
 
 Kinds, one module each: a Python file (`python_file`: `.py`, `.pyi`, and a standard-input buffer,
 which is a Python file or a notebook by the name it is given), a Jupyter notebook (`notebook`, with
-IPython's cell syntax in `ipython`). The pipeline (pre-filter, analysis, rules, fixes) sees only
-programs; nothing after `load` knows which kind it works on.
+IPython's cell syntax in `ipython`), an IPython session's executed inputs in execution order plus
+the cell about to run (`ipython_history`, for the `%load_ext gradlint` extension; cells named
+`In[n]`). The pipeline (pre-filter, analysis, rules, fixes) sees only programs; nothing after `load`
+knows which kind it works on.
+`lsp_notebook`: an LSP notebook document's code cells, for `gradlint server` (no bytes, no `load`).
 """
 from __future__ import annotations
 

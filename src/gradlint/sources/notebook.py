@@ -11,11 +11,11 @@ cannot be reproduced the notebook is not written.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .. import errors
 from ..diagnostic import Diagnostic, Fix, Location
-from .ipython import LINE_BREAK, neutralise
+from .ipython import LINE_BREAK, CellText, neutralise
 from .positions import PositionMap, Segment
 from .program import FixError, Program, Source, SourceError, unified_diff
 
@@ -94,8 +94,10 @@ def code_bytes(data: bytes) -> Optional[bytes]:
     return "\n".join(notebook.code_sources().values()).encode("utf-8", "surrogatepass")
 
 
-def build_program(sources: Dict[int, str], filename: str) -> Program:
-    """The code cells (number -> text) as one program, a line break after each cell."""
+def build_program(sources: Dict[int, str], filename: str,
+                  cell_text: Callable[[str], CellText] = neutralise) -> Program:
+    """The code cells (number -> text) as one program, a line break after each cell. `cell_text`
+    turns a cell into the Python IPython would run (`ipython.neutralise`; a caller may cache it)."""
     parts: List[str] = []
     segments: List[Segment] = []
     problems: List[Diagnostic] = []
@@ -103,7 +105,7 @@ def build_program(sources: Dict[int, str], filename: str) -> Program:
     for number in sorted(sources):
         source = sources[number]
         count = len(LINE_BREAK.findall(source)) + 1
-        cell = neutralise(source)
+        cell = cell_text(source)
         text, neutralised = cell.text, cell.neutralised
         if text is None:
             error = cell.error
@@ -120,6 +122,32 @@ def build_program(sources: Dict[int, str], filename: str) -> Program:
                                 len(LINE_BREAK.split(source)[-1]) + 1))
         line += count
     return Program(filename, "".join(parts), PositionMap(tuple(segments)), tuple(problems))
+
+
+def fix_cells(program: Program, sources: Dict[int, str], fixes: Sequence[Fix]) -> Tuple[Dict[int, str], List[int]]:
+    """The cells (number -> text) of `program` with as many of `fixes` (program coordinates)
+    applied as fit together, and the indexes of those applied. Raises FixError when a fixed cell
+    would not compile."""
+    from ..fixes.apply import EditError, apply_edits, apply_fixes
+    positions = program.positions
+    mapped = [(index, fix, positions.edits_to_source(fix.edits)) for index, fix in enumerate(fixes)]
+    mapped = [item for item in mapped if item[2] is not None]
+    # Which fixes fit together is decided in program coordinates, where they can all be seen.
+    chosen = apply_fixes(program.text, [fix for _, fix, _ in mapped]).applied
+    by_cell: Dict[int, list] = {}
+    for index in chosen:
+        for edit in mapped[index][2]:
+            if edit not in by_cell.setdefault(edit.cell, []):
+                by_cell[edit.cell].append(edit)
+    fixed = dict(sources)
+    try:
+        for cell, edits in by_cell.items():
+            fixed[cell] = apply_edits(fixed[cell], edits)
+    except EditError:
+        return sources, []
+    if any(neutralise(fixed[cell]).text is None for cell in by_cell):
+        raise FixError("fixes would introduce a syntax error")
+    return fixed, [mapped[index][0] for index in chosen]
 
 
 class NotebookFile(Source):
@@ -162,26 +190,9 @@ class NotebookFile(Source):
             return None
 
     def apply_fixes(self, fixes: Sequence[Fix]) -> Tuple["NotebookFile", List[int]]:
-        from ..fixes.apply import EditError, apply_edits, apply_fixes
-        positions = self.program.positions
-        mapped = [(index, fix, positions.edits_to_source(fix.edits)) for index, fix in enumerate(fixes)]
-        mapped = [item for item in mapped if item[2] is not None]
-        # Which fixes fit together is decided in program coordinates, where they can all be seen.
-        chosen = apply_fixes(self.program.text, [fix for _, fix, _ in mapped]).applied
-        by_cell: Dict[int, list] = {}
-        for index in chosen:
-            for edit in mapped[index][2]:
-                if edit not in by_cell.setdefault(edit.cell, []):
-                    by_cell[edit.cell].append(edit)
-        sources = dict(self.sources)
-        try:
-            for cell, edits in by_cell.items():
-                sources[cell] = apply_edits(sources[cell], edits)
-        except EditError:
+        sources, applied = fix_cells(self.program, self.sources, fixes)
+        if not applied:
             return self, []
-        if any(neutralise(sources[cell]).text is None for cell in by_cell):
-            raise FixError("fixes would introduce a syntax error")
-        applied = [mapped[index][0] for index in chosen]
         return NotebookFile(self.filename, self.data, self.notebook, sources), applied
 
     def to_bytes(self) -> bytes:

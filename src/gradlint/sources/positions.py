@@ -127,8 +127,13 @@ class PositionMap:
             segment, location = found
             if segment.cell == cell:
                 return f"on line {location.line}"
-            return f"on line {location.line} of cell {segment.cell}"
+            return self.reference(location.line, segment.cell)
         return _LINE_REFERENCE.sub(reference, text) if "on line" in text else text
+
+    def reference(self, line: int, cell: int) -> str:
+        """How a message names a line of another cell; a kind of source with its own names for
+        cells overrides it (IPython's history: "in In[3] line 2")."""
+        return f"on line {line} of cell {cell}"
 
     # -- stored with cached results ----------------------------------------------------------------
 
