@@ -13,13 +13,17 @@ from typing import Dict, List, Optional, Tuple
 from . import torch_api as api
 from .source import shorten
 from .state import merged
-from .values import NOTHING, UNKNOWN, Category, Leaf, Obj, Shape, T, TensorState, Value, Why, ordered
+from .values import (NOTHING, UNKNOWN, Category, Children, Hooks, Leaf, Obj, Shape, T, TensorState, Value, Why,
+                     ordered)
+from .visits import CallStep
 
 Args = List[Tuple[ast.AST, Value]]
 Kwargs = Dict[str, Tuple[ast.AST, Value]]
 MAX_CALL_DEPTH = 4
 MAX_INLINES_PER_FUNCTION = 16  # beyond, calls of that function are unknown (their arguments escape)
 MAX_UNROLLED_RANGE = 8
+# nn.Sequential methods that change its children in ways not followed.
+SEQUENTIAL_CHANGES = frozenset("insert extend pop register_module __setitem__ __delitem__ __iadd__".split())
 
 
 class CallsMixin:
@@ -87,7 +91,7 @@ class CallsMixin:
         if name == "backward":
             self.run_backward(node, args, kwargs, inputs_position=3, roots=receiver)
         if name == api.FORWARD_HOOK_REGISTRATION:
-            self.register_hook(receiver, args)
+            self.register_hook(receiver, node, args)
             return UNKNOWN
         tensors = frozenset(o for o in receiver if o.sort is T.TENSOR)
         if tensors:
@@ -128,20 +132,27 @@ class CallsMixin:
         self.escape_arguments(args, kwargs)
         return UNKNOWN
 
-    def register_hook(self, receiver: Value, args: Args) -> None:
-        """`module.register_forward_hook(fn)`: fn runs on each output of that module."""
+    def register_hook(self, receiver: Value, node, args: Args) -> None:
+        """`module.register_forward_hook(fn)`: fn runs on each output of that module (from here
+        on, on this path: the registered hooks live in the flow state)."""
         hook = args[0][1] if args else UNKNOWN
         modules = [o for o in receiver if o.sort in (T.TORCH_MODULE, T.INSTANCE)]
         if modules and len(modules) == len(receiver) and all(o.sort is T.FUNCTION for o in hook):
             for module in modules:
-                self.state.set(("hooks", module), (self.state.get(("hooks", module)) or ()) + (hook,))
-            self.resolved_hooks += 1
+                hooks = self.state.get(("hooks", module)) or Hooks()
+                if len(modules) > 1:  # registered on one of them: on the other, not
+                    hooks = hooks.join(hooks.added(hook))
+                else:
+                    hooks = hooks.added(hook)
+                self.state.set(("hooks", module), hooks)
+            self.resolved_hook_sites.add(node)
         else:
             self.unresolved_hooks = True
 
     def hooked(self, module: Obj, node, args: Args, output: Value) -> Value:
         """A module output after its forward hooks ran (or, for hooks we cannot see, escaped)."""
-        for hook in self.state.get(("hooks", module)) or ():
+        hooks = self.state.get(("hooks", module)) or Hooks()
+        for hook in hooks.items:
             inputs = frozenset({self.new_container(node, T.TUPLE, Shape(tuple(v for _, v in args)), key="hook")})
             result = NOTHING
             for fobj in hook:
@@ -149,8 +160,9 @@ class CallsMixin:
             replaced = frozenset(o for o in result if not (o.sort is T.CONST and o.const is None))
             if replaced:  # a hook that returns a value replaces the output
                 output = replaced | (output if replaced != result else NOTHING)
-        if self.unresolved_hooks or self.resolved_hooks < self.hook_sites:
-            self.escape(output)  # a hook we cannot see may retain it
+        if self.unresolved_hooks or not hooks.sure or self.file.unresolved_hooks or \
+                not self.file.forward_hook_sites <= self.resolved_hook_sites:
+            self.escape(output)  # a hook we cannot see (or not yet registered where it runs) may retain it
         return output
 
     def call_qualified(self, qualname: str, node, args: Args, kwargs: Kwargs) -> Value:
@@ -205,7 +217,7 @@ class CallsMixin:
             return frozenset({self.site_obj(node, T.TORCH_MODULE, qualname=q, label=q.rsplit(".", 1)[-1])})
         if q in api.SEQUENTIAL:
             module = self.site_obj(node, T.TORCH_MODULE, qualname=q, label="Sequential")
-            module.extra["children"] = [v for _, v in args]
+            self.state.set(("children", module), Children(tuple(v for _, v in args)))
             return frozenset({module})
         if q in api.MODULE_LISTS:  # nn.ModuleList / ModuleDict behave as their list or dict
             if args:
@@ -281,13 +293,13 @@ class CallsMixin:
             dtype = dtype if "dtype" in kwargs else (source.dtype if source else None)
         else:
             if "device" not in kwargs:
-                device = None if self.defaults_changed else "cpu"
+                device = None if self.file.defaults_changed else "cpu"
             if "dtype" not in kwargs:
                 dtype = self.default_dtype(q, args)
         return frozenset({self.new_tensor(node, {leaf}, device=device, dtype=dtype, fresh=True)})
 
     def default_dtype(self, q: str, args: Args) -> Optional[str]:
-        if self.defaults_changed:
+        if self.file.defaults_changed:
             return None
         if q in api.FLOAT_FACTORIES:
             return "float32"
@@ -402,14 +414,11 @@ class CallsMixin:
             self.check_optimizer_argument(element, self.eval_quiet(element), name)
 
     def eval_quiet(self, node) -> Value:
-        """Re-evaluate a simple expression (already evaluated once) without reporting again."""
+        """Re-evaluate a simple expression (already evaluated once): a `.grad` read in it is visited
+        again, in the same state, which changes no verdict (see visits.py)."""
         if isinstance(node, ast.Name):
             return self.lookup(node.id) or UNKNOWN
-        self.quiet += 1
-        try:
-            return self.eval(node)
-        finally:
-            self.quiet -= 1
+        return self.eval(node)
 
     # ----------------------------------------------------------------- tensor methods
     def tensor_method(self, tensors: Value, receiver: Value, name: str, node, args: Args,
@@ -681,9 +690,13 @@ class CallsMixin:
         inputs = [self.flatten_tensors(v) for v in self.all_values(args, kwargs)]
         if q in api.SEQUENTIAL:
             value = inputs[0] if inputs else UNKNOWN
+            children = self.children(module)
+            if children is None:  # which children it has depends on the path
+                self.escape(value)
+                return UNKNOWN
             saved = self.context, self.child_path
             try:
-                for index, child in enumerate(module.extra.get("children", ())):
+                for index, child in enumerate(children):
                     # Each child's output is an object of its own, named `model[i]` in messages.
                     self.context = saved[0] + (("child", index),)
                     self.child_path = saved[1] + (index,)
@@ -726,7 +739,7 @@ class CallsMixin:
 
     def module_output(self, node, grad, inputs, key=None) -> Value:
         """The output of a layer with parameters: a non-leaf whenever grad mode is on."""
-        if grad is True and not self.parameters_may_be_frozen:
+        if grad is True and not self.file.parameters_may_be_frozen:
             call = f"`{self.source.segment(node)}`"
             if self.child_path and isinstance(node, ast.Call):
                 child = self.source.segment(node.func) + "".join(f"[{i}]" for i in self.child_path)
@@ -738,13 +751,22 @@ class CallsMixin:
     def module_method(self, module: Obj, name: str, node, args: Args, kwargs: Kwargs) -> Value:
         if name in ("forward", "__call__"):
             return self.call_module(module, node, args, kwargs)
-        children = module.extra.get("children")
-        if children is not None and name in ("add_module", "append") and args:
-            children.append(args[-1][1])
-            return self.const(None)
+        known = self.state.get(("children", module))
+        if known is not None and name in ("add_module", "append") and args:
+            self.state.set(("children", module), known.appended(args[-1][1]))
+            return frozenset({module}) if name == "append" else self.const(None)
+        if known is not None and name in SEQUENTIAL_CHANGES:
+            self.forget_layout(module)
+            self.escape_arguments(args, kwargs)
+            return UNKNOWN
         if name in api.MODULE_SELF_METHODS:
             return frozenset({module})
         return self.parameters_of(module, name, node) or UNKNOWN
+
+    def children(self, module: Obj) -> Optional[Tuple[Value, ...]]:
+        """An nn.Sequential's children on every path here (None: unknown)."""
+        known = self.state.get(("children", module))
+        return known.items if known is not None else None
 
     def parameters_of(self, module: Obj, name: str, node) -> Optional[Value]:
         """`module.parameters()` / `named_parameters()`: leaves that require grad."""
@@ -764,7 +786,9 @@ class CallsMixin:
             if tensors:
                 return self.copy_of(frozenset(tensors), node, cls.label, None, None, wrap=True)
             return UNKNOWN
-        instance = self.site_obj(node, T.INSTANCE, label=cls.label)
+        # One object per class made here (`(A if c else B)()`): its class never changes.
+        where = (getattr(cls.node, "lineno", 0), getattr(cls.node, "col_offset", 0))
+        instance = self.site_obj(node, T.INSTANCE, ("instance of",) + where, label=cls.label)
         instance.extra["class"] = cls
         instance.extra["is_module"] = bool(cls.extra.get("is_module"))
         init = self.class_lookup(cls, "__init__")
@@ -902,12 +926,13 @@ class CallsMixin:
         saved_grad = self.state.get("grad", True)
         if fobj.extra.get("grad_mode") is False:
             self.state.set("grad", False)
-        saved = (self.frame, self.context)
+        saved = (self.frame, self.context, self.path)
         self.call_stack.append(fnode)
         self.call_lines.append(node.lineno)
         try:
             self.bind_parameters(fnode, frame, args, kwargs, self_value)
             self.frame, self.context = frame, context
+            self.path = self.path + (CallStep(node, self.child_path),)
             if isinstance(fnode, ast.Lambda):
                 frame.returns.append((self.state, self.eval(fnode.body)))
                 self.kill_path()
@@ -917,7 +942,7 @@ class CallsMixin:
             self.anchors.pop()
             self.call_stack.pop()
             self.call_lines.pop()
-            self.frame, self.context = saved
+            self.frame, self.context, self.path = saved
         exits = [state for state, _ in frame.returns] + [self.state]
         result = NOTHING
         for _, value in frame.returns:
@@ -935,7 +960,7 @@ class CallsMixin:
     def runs_later(self, fnode) -> bool:
         cached = self.deferred_bodies.get(fnode)
         if cached is None:
-            cached = isinstance(fnode, ast.AsyncFunctionDef) or self.scope_facts(fnode)[2]
+            cached = isinstance(fnode, ast.AsyncFunctionDef) or self.scope_of(fnode).has_yield
             self.deferred_bodies[fnode] = cached
         return cached
 

@@ -202,8 +202,8 @@ class ExpressionsMixin:
                                       view=True if basic_index(node.slice) else None)
             elif obj.sort in (T.LIST, T.TUPLE, T.DICT):
                 out |= self.container_item(obj, index, node)
-            elif obj.sort is T.TORCH_MODULE and obj.extra.get("children") is not None:
-                children = obj.extra["children"]
+            elif obj.sort is T.TORCH_MODULE and self.children(obj) is not None:
+                children = self.children(obj)
                 position = self.known_const(index)
                 if isinstance(position, int) and -len(children) <= position < len(children):
                     out |= children[position]
@@ -332,17 +332,33 @@ class ExpressionsMixin:
 
     # ----------------------------------------------------------------- comprehensions
     def comprehension(self, node, element_nodes) -> List[Value]:
+        """The values of a comprehension's element expressions (any element). Its own scope holds
+        its targets; its first iterable is evaluated in the scope around it, and a walrus inside
+        binds there (PEP 572)."""
         frame = self.frame
+        first = self.eval(node.generators[0].iter)
         targets = {n.id for g in node.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
-        self.frame = type(frame)(("comp", id(node), self.context), frame, frozenset(targets))
+        comp = type(frame)(("comp", id(node), self.context), frame, frozenset(targets))
+        comp.runs_surely = self.runs_an_element(node, first)
+        self.frame = comp
         try:
-            for generator in node.generators:
-                self.bind(generator.target, self.iterate(self.eval(generator.iter)) or UNKNOWN, node)
+            for index, generator in enumerate(node.generators):
+                iterable = first if index == 0 else self.eval(generator.iter)
+                self.bind(generator.target, self.iterate(iterable) or UNKNOWN, node)
                 for condition in generator.ifs:
                     self.eval(condition)
             return [self.eval(e) for e in element_nodes]
         finally:
             self.frame = frame
+
+    def runs_an_element(self, node, first: Value) -> bool:
+        """Does the comprehension surely compute an element (one loop over a non-empty literal
+        sequence, no `if`)?"""
+        if len(node.generators) != 1 or node.generators[0].ifs or len(first) != 1:
+            return False
+        (obj,) = first
+        shape = self.shape(obj) if obj.sort in (T.LIST, T.TUPLE) else None
+        return shape is not None and shape.exact and bool(shape.items)
 
     def expr_ListComp(self, node) -> Value:
         (element,) = self.comprehension(node, [node.elt])
@@ -461,7 +477,8 @@ class ExpressionsMixin:
 
     def expr_NamedExpr(self, node) -> Value:
         value = self.eval(node.value)
-        self.bind(node.target, value, node)
+        self.bind_walrus(node.target.id, value)
+        self.record_binding(value, node, node.target.id, node.target)
         return value
 
     def expr_Starred(self, node) -> Value:

@@ -19,6 +19,20 @@ class Span:
 
 
 @dataclass(frozen=True)
+class LoopIterations:
+    """Iterations of one loop (1-based): `first` to `last`, or every one from `first` on (`last` None)."""
+
+    line: int  # the loop's `for` / `while`
+    first: int
+    last: Optional[int] = None
+
+    @property
+    def later(self) -> bool:
+        """Every iteration after the first: a leaf rebound to a non-leaf at the end of the body."""
+        return self.first == 2 and self.last is None
+
+
+@dataclass(frozen=True)
 class GradRead:
     """A `.grad` read that is None on every path reaching it: a non-leaf that does not retain its
     grad (or retained it only after the backward) whatever the branches did."""
@@ -29,7 +43,9 @@ class GradRead:
     state: TensorState  # the state that makes it a finding
     late_retain: bool  # True: retained only after the backward (GL003)
     escaped_call: Optional[int] = None  # a helper's read: the line of the call that passed it
-    repeated_loop: Optional[int] = None  # None only from this loop's second iteration on (its line)
+    # Empty: None on every visit (in the calls that prove it). Else None in these loop iterations
+    # (outermost loop first) and not shown to be in others.
+    loops: Tuple[LoopIterations, ...] = ()
     states: Tuple[TensorState, ...] = ()  # every tensor it may be, in every call context reaching it
     after_backward: bool = False  # a backward() ran after each of them was made, on every path
 
@@ -44,8 +60,18 @@ class NonLeafOptimizerArgument:
     optimizer: str
 
 
+@dataclass(frozen=True)
+class UnanalysedStatement:
+    """A statement of a kind the analysis does not know (a newer Python's): from there on, along
+    every path through it, nothing is proven (no finding can come from what it may have done)."""
+
+    line: int
+    kind: str  # the `ast` class name
+
+
 @dataclass
 class Facts:
     grad_reads: Tuple[GradRead, ...]
     optimizer_arguments: Tuple[NonLeafOptimizerArgument, ...]
     tree: Optional[ast.Module] = None  # the module analysed (fixes find a node's block and scope in it)
+    unanalysed: Tuple[UnanalysedStatement, ...] = ()

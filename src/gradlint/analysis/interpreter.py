@@ -2,27 +2,33 @@
 
 It walks each scope in statement order, as the program would run: module top level first, then
 functions where they are called (inlined with the caller's values), then functions never called in
-the file (with unknown parameters). Branches are explored separately and joined; loops run twice
-from the joined state, and only the last run reports, so a binding made in a later iteration is seen.
+the file (with unknown parameters). Branches are explored separately and joined; a loop runs its
+first iteration from the state before it, then its later iterations to a fixpoint (see
+StatementsMixin.loop). Which reads are reported is decided once, at the end, from every visit of
+each read (see visits.py).
 
-Split in three mixins: statements (flow), expressions (values), calls (torch's API and user code).
+Split in mixins: statements (flow), patterns (`match`), expressions (values), calls (torch's API and
+user code). Scopes come from scopes.py, file-wide facts from file_facts.py, the reporting rule
+from visits.py.
 """
 from __future__ import annotations
 
 import ast
 import bisect
-import re
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from . import torch_api as api
 from .calls import CallsMixin
 from .expressions import ExpressionsMixin
-from .facts import Facts, GradRead, NonLeafOptimizerArgument, Span
+from .facts import Facts, GradRead, NonLeafOptimizerArgument, Span, UnanalysedStatement
+from .file_facts import file_facts
+from .patterns import PatternsMixin
+from .scopes import Scope, scan_scope
 from .source import SourceText
 from .state import State
 from .statements import StatementsMixin
 from .values import (NOTHING, UNKNOWN, Epoch, Leaf, Obj, Retain, T, TensorState, Value, Why, ordered)
+from .visits import Path, Visit, verdict
 
 STATEMENT_BUDGET = 100_000  # statements executed per file, inlining and loop passes included
 LARGE_FILE_LINES = 2_000
@@ -30,15 +36,19 @@ COLD_STATEMENT_LINES = 20
 
 
 class Frame:
-    """A scope activation: the module, a class body, or one inlined call of a function."""
+    """A scope activation: the module, a class body, a comprehension, or one inlined call of a
+    function. `key[0]` is its kind: "module", "class", "comp", or a function's "f"."""
 
     def __init__(self, key, parent: Optional["Frame"], local_names=frozenset(), globals_=frozenset(),
-                 is_module=False):
+                 is_module=False, nonlocals=frozenset()):
         self.key = key
         self.parent = parent
         self.local_names = local_names
         self.globals = globals_
+        self.nonlocals = nonlocals
         self.is_module = is_module
+        self.kind: str = key[0]
+        self.runs_surely = True  # comprehensions: the element runs at least once
         self.returns: List[Tuple[State, Value]] = []
         # The module frame has no reference to itself: a cycle would leave the whole analysis
         # (states, objects, the tree) to the cyclic garbage collector.
@@ -49,7 +59,26 @@ class Frame:
         return self if self._module is None else self._module
 
 
-class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
+@dataclass(frozen=True)
+class ReadProof:
+    """What one visit of a `.grad` read proved: the tensors it may be, all with a None grad."""
+
+    states: Tuple[TensorState, ...]
+    after_backward: bool  # a backward() ran after each of them was made, on every path
+    call_line: Optional[int]  # the call that passed the tensor to the function reading it
+
+
+@dataclass(eq=False)
+class Site:
+    """A place a finding can be (a `.grad` read, an optimizer argument) and its visits."""
+
+    span: Span
+    text: str
+    node: ast.AST
+    visits: list = field(default_factory=list)
+
+
+class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin):
     def __init__(self, tree: ast.Module, source: SourceText, exhaustive: bool = False,
                  hot_offsets: Optional[Sequence[int]] = None):
         self.tree = tree
@@ -57,40 +86,35 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         self.state = State()
         self.state.set("epoch", Epoch())
         self.state.set("grad", True)
-        self.quiet = 0  # >0 while exploring (loop passes that do not report)
         self.sites: Dict[tuple, Obj] = {}
+        self.path: Path = ()  # the calls and loop iterations being run (see visits.py)
+        self.read_sites: Dict[Tuple[int, int], Site] = {}
+        self.optimizer_sites: Dict[Tuple[int, int], Site] = {}
+        self.visit_log: List[Site] = []  # every visit's site, in order (to drop a loop's visits)
+        self.invalid: set = set()  # sites whose visits cannot be trusted (a loop cut short)
+        self.unanalysed: List[UnanalysedStatement] = []
         self.context: Tuple[int, ...] = ()
         self.call_stack: List[ast.AST] = []
         self.call_lines: List[int] = []  # lines of the calls being inlined, outermost first
         self.child_path: Tuple[int, ...] = ()  # indices of the nn.Sequential children being run
-        self.repeated_loop: Optional[int] = None  # line of the loop whose second iteration runs
-        self.filled_reads: set = set()  # (line, column) of reads that some visit found filled
         self.inlined: set = set()
         self.inline_counts: dict = {}  # function node -> times inlined
         self.deferred_bodies: dict = {}  # function node -> is a generator or coroutine
         self.loop_jumps: dict = {}  # for-loop node -> holds a break or continue
         self.budget = STATEMENT_BUDGET
         self.reads: Dict[tuple, GradRead] = {}
-        self.optimizer_args: Dict[tuple, NonLeafOptimizerArgument] = {}
         self.leaf_guards: List[str] = []  # expressions proven leaves by an `is_leaf` test
         self.statement: Optional[ast.stmt] = None  # the statement being run
         self.births = 0  # tensors made so far (each making of an object gets the next number)
         self.statement_births = 0  # `births` when the innermost statement being run began
         self.binding_doubts: dict = {}  # (statement, target) -> (bound a non-non-leaf, bound a non-tensor)
-        self.loops: list = []
-        self.anchors: List[State] = []  # merge bases still in use (see compact())  # (continue states, break states) per enclosing loop
-        text = source.text
-        # Freezing parameters anywhere makes "a module output requires grad" unprovable.
-        self.parameters_may_be_frozen = "requires_grad_(False" in text or "requires_grad = False" in text \
-            or "requires_grad=False" in text.replace("requires_grad=False)", "") or \
-            "requires_grad_(requires_grad=False" in text
+        self.loops: list = []  # (continue states, break states) per enclosing loop
+        self.anchors: List[State] = []  # merge bases still in use (see compact())
+        self.file = file_facts(tree, source.text)
         # Forward hooks may call retain_grad() on module outputs: those registered on modules we
-        # know run as the module is called; any other makes every module output escape.
-        self.hook_sites = len(re.findall(r"^(?![ \t]*#).*\.\s*" + api.FORWARD_HOOK_REGISTRATION + r"\s*\(",
-                                         text, re.MULTILINE)) if api.FORWARD_HOOK_REGISTRATION in text else 0
-        self.resolved_hooks = 0
-        self.unresolved_hooks = "register_module_forward_hook" in text
-        self.defaults_changed = any(name.split(".")[-1] in text for name in api.DEFAULT_CHANGERS)
+        # know run as the module is called; a registration not (yet) run makes every output escape.
+        self.resolved_hook_sites: set = set()
+        self.unresolved_hooks = False  # a registration whose module or hook is not known
         # exhaustive: no code is cold and no file large (to check that the shortcuts lose nothing).
         self.exhaustive = exhaustive
         self.large = len(source.lines) > LARGE_FILE_LINES and not exhaustive
@@ -100,7 +124,8 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         self.module_frame = Frame("module", None, is_module=True)
         self.frame = self.module_frame
         self.functions: List[Tuple[ast.AST, Frame]] = []
-        self._scope_cache: dict = {}  # id(function node) -> (node, local names, globals)
+        self._scope_cache: Dict[int, Tuple[ast.AST, Scope]] = {}  # id(function node) -> its scope
+        self.walrus_possible = ":=" in source.text  # no `:=` spelled, no walrus to look for
 
     # ----------------------------------------------------------------- running
     def run(self) -> Facts:
@@ -109,10 +134,50 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         else:
             self.exec_block(self.tree.body)
         self.analyse_uncalled_functions()
+        self.report_reads()
         if self.binding_doubts:
             self.settle_bindings()
-        return Facts(tuple(self.reads[k] for k in sorted(self.reads)),
-                     tuple(self.optimizer_args[k] for k in sorted(self.optimizer_args)), self.tree)
+        return Facts(tuple(self.reads[k] for k in sorted(self.reads)), self.optimizer_findings(), self.tree,
+                     tuple(self.unanalysed))
+
+    # ----------------------------------------------------------------- reporting (see visits.py)
+    def visit(self, site: Site, proof) -> None:
+        site.visits.append(Visit(self.path, proof))
+        self.visit_log.append(site)
+
+    def distrust_visits_since(self, start: int) -> None:
+        """The visits made since `start` may have seen less than can happen (a loop that was cut
+        short): their sites are never reported."""
+        self.invalid.update(self.visit_log[start:])
+
+    def report_reads(self) -> None:
+        for (line, column), site in self.read_sites.items():
+            if site in self.invalid:
+                continue
+            found = verdict(site.visits)
+            if found is None:
+                continue
+            for late in (False, True):
+                proofs = [proof[late] for proof in found.proofs if late in proof]
+                if not proofs:
+                    continue
+                states = proofs[0].states
+                # The first tensor explains; a fix must bind-retain every one of them.
+                bindings = tuple(dict.fromkeys(b for state in states for b in state.binding))
+                every = tuple(dict.fromkeys(state for proof in proofs for state in proof.states))
+                self.reads[(line, column, late)] = GradRead(
+                    site.span, site.text, site.node, states[0].with_(binding=bindings), late, proofs[0].call_line,
+                    found.loops, every, all(proof.after_backward for proof in proofs))
+
+    def optimizer_findings(self) -> Tuple[NonLeafOptimizerArgument, ...]:
+        findings = []
+        for key in sorted(self.optimizer_sites):
+            site = self.optimizer_sites[key]
+            found = verdict(site.visits) if site not in self.invalid else None
+            if found is not None:
+                state, optimizer = found.proofs[0]
+                findings.append(NonLeafOptimizerArgument(site.span, site.text, state, optimizer))
+        return tuple(findings)
 
     def settle_bindings(self) -> None:
         """A binding is `sure` (or binds `tensors`) only if every run of it the analysis saw did,
@@ -178,20 +243,18 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
 
     # ----------------------------------------------------------------- frames and names
     def new_frame(self, node, closure: Frame, context) -> Frame:
-        local_names, globals_ = self.scope_names(node)
-        return Frame(("f", id(node), context), closure, local_names, globals_)
+        scope = self.scope_of(node)
+        return Frame(("f", id(node), context), closure, scope.local, scope.declared_global,
+                     nonlocals=scope.declared_nonlocal)
 
-    def scope_names(self, node) -> Tuple[frozenset, frozenset]:
-        facts = self.scope_facts(node)
-        return facts[0], facts[1]
-
-    def scope_facts(self, node) -> Tuple[frozenset, frozenset, bool]:
-        """(local names, names declared global/nonlocal, has a yield of its own), one walk each."""
+    def scope_of(self, node) -> Scope:
+        """The names a function, lambda or class body binds (one walk each)."""
         cached = self._scope_cache.get(id(node))
         if cached is None or cached[0] is not node:
-            cached = (node,) + scan_scope(node, self.parameter_names(node))
+            parameters = self.parameter_names(node) if isinstance(getattr(node, "args", None), ast.arguments) else []
+            cached = (node, scan_scope(node, parameters, walrus=self.walrus_possible))
             self._scope_cache[id(node)] = cached
-        return cached[1], cached[2], cached[3]
+        return cached[1]
 
     @staticmethod
     def parameter_names(node) -> List[str]:
@@ -200,26 +263,60 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         names += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
         return names
 
-    def target_frame(self, name: str) -> Frame:
+    def target_frame(self, name: str, walrus: bool = False) -> Frame:
+        """The frame a binding of `name` goes to: a walrus in a comprehension binds in the scope
+        around it (PEP 572); `global` and `nonlocal` send it out."""
         frame = self.frame
+        if walrus:
+            while frame.kind == "comp" and frame.parent is not None:
+                frame = frame.parent
         if name in frame.globals:
             return frame.module
+        if name in frame.nonlocals:
+            owner = frame.parent
+            while owner is not None and not owner.is_module:
+                if owner.kind == "f" and name in owner.local_names:
+                    return owner
+                owner = owner.parent
         return frame
 
     def lookup(self, name: str) -> Optional[Value]:
+        """A name's value as Python resolves it: the scope itself, then the functions around it
+        (a class body only for its own code), then the module; None when unbound there too."""
         frame = self.frame
         if name in frame.globals:
             frame = frame.module
+        start = frame
         while frame is not None:
-            if frame.is_module or name in frame.local_names or frame.key[0] == "class":
+            kind = frame.kind
+            if kind == "class":
+                if frame is start:
+                    value = self.state.get(("v", frame.key, name))
+                    if value is not None:
+                        return value
+            elif frame.is_module or name in frame.local_names:
                 value = self.state.get(("v", frame.key, name))
-                if value is not None or (not frame.is_module and frame.key[0] != "class"):
+                if value is not None or not frame.is_module:
                     return value if value is not None else UNKNOWN
             frame = frame.parent
         return None
 
     def bind_name(self, name: str, value: Value) -> None:
         self.state.set(("v", self.target_frame(name).key, name), value)
+
+    def bind_walrus(self, name: str, value: Value) -> None:
+        """`(name := value)`: in a comprehension that may run no element, the name may keep the
+        value it had."""
+        frame = self.target_frame(name, walrus=True)
+        key = ("v", frame.key, name)
+        inner = self.frame
+        while inner is not frame and inner is not None:
+            if not inner.runs_surely:
+                old = self.state.get(key)
+                value = value | old if old is not None else value
+                break
+            inner = inner.parent
+        self.state.set(key, value)
 
     # ----------------------------------------------------------------- objects
     def site_obj(self, node, sort: T, key=None, **fields) -> Obj:
@@ -357,41 +454,34 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
 
     # ----------------------------------------------------------------- findings
     def check_grad_read(self, subject: ast.AST, value: Value, span: Span) -> bool:
-        """Record a finding if every path that reads `.grad` here gets None; True then.
+        """Record a visit of a `.grad` read; True when every path into it reads None.
 
-        A read can only be flagged when it is None whatever the branches, loops and unknown
-        values did: one path on which the tensor may be a leaf (or unknown, or retaining its
-        grad) makes the read possibly filled, and the finding unprovable. Plain constants (None,
-        numbers) on some paths do not count: reading `.grad` of them raises, so no read returns."""
+        A read is None only when it is so whatever the branches, loops and unknown values did: one
+        path on which the tensor may be a leaf (or unknown, or retaining its grad) makes the read
+        possibly filled. Plain constants (None, numbers) on some paths do not count: reading
+        `.grad` of them raises, so no read returns. Whether it is reported is decided at the end,
+        from all its visits (see visits.py)."""
         if self.state.dead:
             return False
-        text = self.source.segment(subject)
-        if text in self.leaf_guards:
-            return False
+        key = (span.line, span.column)
+        site = self.read_sites.get(key)
+        if site is None:
+            site = self.read_sites[key] = Site(span, self.source.segment(subject), subject)
+        proof = self.read_proof(site, value)
+        self.visit(site, proof)
+        return proof is not None
+
+    def read_proof(self, site: Site, value: Value) -> Optional[Dict[bool, ReadProof]]:
+        """{late retain?: what proves the read None}; None when some path may read a filled grad."""
+        if self.state.get("havoc") or site.text in self.leaf_guards:
+            return None
         found = self.none_states(value)
         if not found:
-            self.filled_reads.add((span.line, span.column))  # filled (or unknown) on some visit
-            return False
-        if not self.quiet:
-            for late, states in found.items():
-                key = (span.line, span.column, late)
-                known = self.reads.get(key)
-                # "In later iterations" only for a read that an earlier iteration made filled.
-                repeated = self.repeated_loop if (span.line, span.column) in self.filled_reads else None
-                epoch = self.epoch()
-                after = all(0 <= s.created_epoch < epoch.count and s.created_epoch >= epoch.floor for s in states)
-                if known is None or (known.repeated_loop is not None and repeated is None):
-                    call_line = self.passing_call_line(states[0])
-                    # The first tensor explains; a fix must bind-retain every one of them.
-                    bindings = tuple(dict.fromkeys(b for state in states for b in state.binding))
-                    every = tuple(states) if known is None else tuple(dict.fromkeys(known.states + tuple(states)))
-                    after = after and (known is None or known.after_backward)
-                    self.reads[key] = GradRead(span, text, subject, states[0].with_(binding=bindings), late,
-                                               call_line, repeated, every, after)
-                else:  # another call context: a fix must fill the read in this one too
-                    self.reads[key] = replace(known, states=tuple(dict.fromkeys(known.states + tuple(states))),
-                                              after_backward=known.after_backward and after)
-        return True
+            return None
+        epoch = self.epoch()
+        return {late: ReadProof(tuple(states), all(0 <= s.created_epoch < epoch.count and s.created_epoch >= epoch.floor
+                                                   for s in states), self.passing_call_line(states[0]))
+                for late, states in found.items()}
 
     def none_states(self, value: Value) -> Dict[bool, List[TensorState]]:
         """{late retain?: the tensor states} when every tensor in `value` has a None .grad (empty:
@@ -428,19 +518,29 @@ class Interpreter(StatementsMixin, ExpressionsMixin, CallsMixin):
         return self.call_lines[0]
 
     def check_optimizer_argument(self, node: ast.AST, value: Value, optimizer: str) -> None:
-        if self.quiet or self.state.dead or not value:
+        """Record a visit of a tensor handed to an optimizer; it raises when a non-leaf that does not
+        retain grad (optimizers accept one that does) is handed on every path."""
+        if self.state.dead or not value:
             return
+        span = self.source.span(node)
+        key = (span.line, span.column)
+        site = self.optimizer_sites.get(key)
+        if site is None:
+            site = self.optimizer_sites[key] = Site(span, self.source.segment(node), node)
+        self.visit(site, self.optimizer_proof(value, optimizer))
+
+    def optimizer_proof(self, value: Value, optimizer: str) -> Optional[Tuple[TensorState, str]]:
+        if self.state.get("havoc"):
+            return None
         states = []
         for obj in ordered(value):
             if obj.sort is not T.TENSOR:
-                return
+                return None
             state = self.tensor_state(obj)
             if state.leaf != {Leaf.NONLEAF} or state.retain != {Retain.NO}:
-                return  # optimizers accept a non-leaf that retains grad
+                return None
             states.append(state)
-        span = self.source.span(node)
-        self.optimizer_args.setdefault((span.line, span.column), NonLeafOptimizerArgument(
-            span, self.source.segment(node), states[0], optimizer))
+        return states[0], optimizer
 
     def why(self, node, text: str, **fields) -> Why:
         return Why(node.lineno, node.col_offset, text, **fields)
@@ -451,45 +551,3 @@ def analyse(tree: ast.Module, source: SourceText, exhaustive: bool = False,
     """The facts of one module. `hot_offsets`: sorted UTF-8 byte offsets near which a finding could
     be (see hot.py); None makes all code hot."""
     return Interpreter(tree, source, exhaustive, hot_offsets).run()
-
-
-_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-
-
-def scan_scope(function, parameters) -> Tuple[frozenset, frozenset, bool]:
-    """Walk a function body once (not nested scopes): assigned names, global names, own yields."""
-    assigned, declared_global = set(parameters), set()
-    has_yield = False
-    stack = list(function.body) if isinstance(function.body, list) else [function.body]
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind is ast.Name:
-            if type(item.ctx) is not ast.Load:
-                assigned.add(item.id)
-            continue
-        if kind is ast.Global or kind is ast.Nonlocal:
-            declared_global.update(item.names)
-            continue
-        if isinstance(item, _NESTED_SCOPES):
-            assigned.add(item.name)
-            stack.extend(item.decorator_list)
-            continue
-        if kind is ast.Lambda or isinstance(item, _COMPREHENSIONS):
-            continue  # their own scopes (comprehension targets too)
-        if kind is ast.Yield or kind is ast.YieldFrom:
-            has_yield = True
-        elif kind is ast.Import or kind is ast.ImportFrom:
-            for alias in item.names:
-                assigned.add((alias.asname or alias.name).split(".")[0])
-            continue
-        elif kind is ast.ExceptHandler and item.name:
-            assigned.add(item.name)
-        for field in item._fields:
-            value = getattr(item, field, None)
-            if type(value) is list:
-                stack.extend(v for v in value if isinstance(v, ast.AST))
-            elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
-                stack.append(value)
-    return frozenset(assigned - declared_global), frozenset(declared_global), has_yield

@@ -3,14 +3,19 @@ from __future__ import annotations
 
 import ast
 from contextlib import closing
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from . import torch_api as api
+from .facts import UnanalysedStatement
 from .state import State, merged
-from .values import (NOTHING, UNKNOWN, Binding, Leaf, Obj, Retain, Shape, T, Value)
+from .patterns import irrefutable
+from .values import (NOTHING, UNKNOWN, Binding, Children, Leaf, Obj, Retain, Shape, T, Value, same_fact, widened)
+from .visits import IterationStep
 
 MAX_UNROLL = 16
 COMPACT_DEPTH = 8  # layers above the innermost merge base before they are flattened
+WIDEN_AFTER = 3  # passes over a loop's later iterations before facts that still change are widened
+MAX_LOOP_PASSES = 8  # passes before a loop is given up (its reads distrusted, nothing after it known)
 
 
 class StatementsMixin:
@@ -24,11 +29,22 @@ class StatementsMixin:
             self.budget -= 1
             self.statement = stmt
             handler = getattr(self, "stmt_" + type(stmt).__name__, None)
-            if handler is not None:
+            if handler is None:
+                self.unanalysed_statement(stmt)
+            else:
                 outer, self.statement_births = self.statement_births, self.births
                 handler(stmt)
                 self.statement_births = outer
             self.compact()
+
+    def unanalysed_statement(self, stmt: ast.stmt) -> None:
+        """A statement of a kind this analysis does not know (a newer Python's): it may have bound,
+        changed or retained anything, so from here on, on every path through it, nothing is proven
+        (and `Facts.unanalysed` says where the analysis stopped proving)."""
+        note = UnanalysedStatement(stmt.lineno, type(stmt).__name__)
+        if note not in self.unanalysed:
+            self.unanalysed.append(note)
+        self.state.set("havoc", True)
 
     def compact(self) -> None:
         """Keep layer chains short so lookups stay cheap in long functions.
@@ -142,6 +158,24 @@ class StatementsMixin:
         for target in node.targets:
             if isinstance(target, ast.Name):
                 self.bind_name(target.id, NOTHING)
+            elif isinstance(target, ast.Subscript):  # `del items[0]`: what is where is not known
+                self.eval(target.slice)
+                for obj in self.eval(target.value):
+                    self.forget_layout(obj)
+            elif isinstance(target, ast.Attribute):  # a class attribute, or nothing, from here on
+                for obj in self.eval(target.value):
+                    if obj.sort in (T.INSTANCE, T.TORCH_MODULE, T.CLASS):
+                        self.set_attribute(obj, target.attr, UNKNOWN)
+
+    def forget_layout(self, obj: Obj) -> None:
+        """A container (or nn.Sequential) changed in a way not followed: what it holds where is
+        unknown from here on (its elements, as a summary, are kept)."""
+        if obj.sort in (T.LIST, T.DICT, T.TUPLE):
+            shape = self.shape(obj)
+            if shape is not None:
+                self.state.set(("e", obj), Shape(summary=shape.everything()))
+        elif obj.sort is T.TORCH_MODULE and self.state.get(("children", obj)) is not None:
+            self.state.set(("children", obj), Children(None))
 
     def stmt_Assert(self, node: ast.Assert) -> None:
         self.eval(node.test)
@@ -163,8 +197,16 @@ class StatementsMixin:
             if alias.name != "*":
                 self.bind_name(alias.asname or alias.name, self.qual(f"{node.module}.{alias.name}"))
 
-    def stmt_Global(self, node) -> None:
+    def stmt_Pass(self, node) -> None:
         pass
+
+    stmt_Global = stmt_Pass  # declarations: the scope scan (scopes.py) reads them
+    stmt_Nonlocal = stmt_Pass
+
+    def stmt_TypeAlias(self, node) -> None:
+        """`type X = ...` (Python 3.12): binds X to an alias whose value is computed lazily."""
+        if isinstance(node.name, ast.Name):
+            self.bind_name(node.name.id, self.opaque())
 
     # ----------------------------------------------------------------- binding
     def bind_pairwise(self, target, value_node, stmt) -> bool:
@@ -289,6 +331,8 @@ class StatementsMixin:
                               f"writing into `{self.source.segment(target)}`")
             elif obj.sort in (T.LIST, T.DICT):
                 self.container_set(obj, index, value, strong=len(base) == 1)
+            elif obj.sort is T.TORCH_MODULE:
+                self.forget_layout(obj)
             elif obj.sort is T.UNKNOWN:
                 self.escape(value)
         if base and all(o.sort in (T.LIST, T.DICT) for o in base):
@@ -356,11 +400,35 @@ class StatementsMixin:
         return None
 
     def stmt_Match(self, node) -> None:
-        self.eval(node.subject)
+        """Each case runs from where the cases before it did not match, with its pattern's
+        captures bound; after an irrefutable case (`case y:`, `case _:`) no later one runs."""
+        subject = self.eval(node.subject)
         base = self.state
-        branches = [self.run_branch(base, case.body) for case in node.cases]
-        branches.append(base.child())
+        branches: List[State] = []
+        start: Optional[State] = base
+        for case in node.cases:
+            matching = self.matching(case.pattern, subject)
+            if not matching:
+                continue  # no object the subject may be matches it: the case never runs
+            captures = self.captures(case.pattern, matching)
+            run = lambda case=case, captures=captures: self.match_case(case, captures)  # noqa: E731
+            branches.append(self.run_branch(start, run))
+            if case.guard is None and irrefutable(case.pattern):
+                start = None
+                break
+            if captures:  # a failed match may leave some of its captures bound (CPython does)
+                start = self.run_branch(start, lambda captures=captures: self.maybe_bound(captures))
+        if start is not None:
+            branches.append(start.child())
         self.state = merged(base, branches)
+
+    def match_case(self, case, captures: Dict[str, Value]) -> None:
+        for name, value in captures.items():
+            self.bind_name(name, value)
+        if case.guard is not None and self.condition(case.guard) is False:
+            self.kill_path()
+            return
+        self.exec_block(case.body)
 
     def stmt_Try(self, node) -> None:
         base = self.state
@@ -394,23 +462,25 @@ class StatementsMixin:
         iterable = self.eval(node.iter)
         unrolled = self.unrollable(iterable, node)
         if unrolled is not None:
-            context, repeated = self.context, self.repeated_loop
-            try:
-                for index, item in enumerate(unrolled):
-                    # Each iteration makes objects of its own: `c = y.sum()` in iteration 2 is not
-                    # the tensor iteration 1 made there.
-                    self.context = context + (("iteration", id(node), index),)
-                    if index == 1 and repeated is None:
-                        self.repeated_loop = node.lineno  # reads None only from here on say so
-                    self.loops.append(([], []))
-                    body = self.run_branch(self.state, lambda item=item: self.loop_body(node, item))
-                    continues, breaks = self.loops.pop()
-                    self.state = merged(self.state, [body] + continues)
-            finally:
-                self.context, self.repeated_loop = context, repeated
+            self.unrolled_loop(node, unrolled)
             self.exec_block(node.orelse)
             return
         self.loop(node, lambda: self.loop_body(node, self.iterate(iterable)))
+
+    def unrolled_loop(self, node, items: List[Value]) -> None:
+        """A loop over a small literal tuple/list runs once per element, with exact values. Each
+        iteration makes objects of its own: `c = y.sum()` in iteration 2 is not the tensor
+        iteration 1 made there."""
+        context, start = self.context, len(self.visit_log)
+        try:
+            for index, item in enumerate(items):
+                self.context = context + (("iteration", id(node), index),)
+                step = IterationStep(node, index, len(items))
+                self.state, _ = self.loop_pass(self.state, lambda item=item: self.loop_body(node, item), step)
+        finally:
+            self.context = context
+        if self.budget <= 0:
+            self.distrust_visits_since(start)
 
     def loop_body(self, node, item: Value) -> None:
         self.bind(node.target, item or UNKNOWN, node)
@@ -453,48 +523,75 @@ class StatementsMixin:
         self.loop(node, body, runs_forever=truth is True and literal)
 
     def loop(self, node, body, runs_forever: bool = False) -> None:
-        """Run the body twice from the joined state; only the second run reports. Between the two,
-        for a loop whose text holds a read, one more run from where the first iteration left off
-        (`second_iteration`)."""
-        entry = self.state
-        head = entry
-        for attempt in range(2):
-            last = attempt == 1
-            if not last:
-                self.quiet += 1
-            self.loops.append(([], []))
-            try:
-                end = self.run_branch(head, body)
-            finally:
-                continues, breaks = self.loops.pop()
-                if not last:
-                    self.quiet -= 1
-            back_edges = [end] + continues
-            if not last and self.hot(node):  # only a read in the loop itself can need it
-                self.second_iteration(node, body, merged(entry, back_edges))
-            head = merged(entry, [entry.child()] + back_edges)
-        exits = list(breaks)
+        """A loop: its first iteration from the state before it, then its later iterations to a
+        fixpoint (see later_iterations). It exits before the first iteration (unless it runs until
+        a break), after any iteration, or at a break."""
+        entry, start = self.state, len(self.visit_log)
+        back, exits = self.loop_pass(entry, body, IterationStep(node, 0))
         if not runs_forever:
-            exits.append(head)
+            exits.append(entry.child())
+        given_up = False
+        if not back.dead:
+            head, breaks, given_up = self.later_iterations(node, entry, back, body)
+            exits += breaks
+            if not runs_forever:
+                exits.append(head)
         self.state = merged(entry, exits)
+        self.renumber_makings(self.state)
+        if given_up or self.budget <= 0:
+            self.distrust_visits_since(start)  # its visits may not have seen every iteration
+            if given_up:
+                self.state.set("havoc", True)  # nor has anything after it
         if not self.state.dead and getattr(node, "orelse", None):
             self.exec_block(node.orelse)
 
-    def second_iteration(self, node, body, start: State) -> None:
-        """Run the body once more from where the first iteration left off, for reads that are
-        None on every path of the second iteration (a leaf rebound to a non-leaf at the end of the
-        body: iterated attacks, `x = x - lr * x.grad`). Its state is dropped; the joined run that
-        follows decides everything else, and its findings take precedence."""
-        if start.dead:
-            return
-        saved_state, saved_loop = self.state, self.repeated_loop
-        self.repeated_loop = node.lineno
+    def later_iterations(self, node, entry: State, head: State, body) -> Tuple[State, List[State], bool]:
+        """Run the iterations after the first to a fixpoint: each pass starts from `head`, the join
+        of where the iterations so far went back to the loop's start, until a pass adds nothing
+        to it. From WIDEN_AFTER passes on, the facts that still change are widened (to what may
+        be anything); after MAX_LOOP_PASSES the loop is given up. Returns the fixpoint, the
+        breaks of the pass that reached it, and whether it was given up."""
+        step = IterationStep(node, 1)
+        breaks: List[State] = []
+        for passes in range(1, MAX_LOOP_PASSES + 1):
+            back, breaks = self.loop_pass(head, body, step)
+            joined = merged(entry, [head, back])
+            changed = self.changed_facts(head, joined)
+            if not changed:
+                return head, breaks, False
+            if passes >= WIDEN_AFTER:
+                for key in changed:
+                    joined.local[key] = widened(joined.local[key])
+            head = joined
+        return head, breaks, True
+
+    def loop_pass(self, start: State, body, step: IterationStep) -> Tuple[State, List[State]]:
+        """Run a loop body once from `start`, as iteration `step`: the state in which it goes back
+        to the loop's start (the end of the body joined with its `continue`s), and its breaks."""
+        path = self.path
+        self.path = path + (step,)
         self.loops.append(([], []))
         try:
-            self.run_branch(start, body)
+            end = self.run_branch(start, body)
         finally:
-            self.loops.pop()
-            self.state, self.repeated_loop = saved_state, saved_loop
+            continues, breaks = self.loops.pop()
+            self.path = path
+        return merged(start, [end] + continues), breaks
+
+    def renumber_makings(self, state: State) -> None:
+        """A tensor the loop made again and again is, after the loop, the making of whichever
+        iteration ran last: one making, which a fresh number names (edges recorded before never
+        match it), so that what is computed from it after the loop is known to come from it."""
+        for key, fact in list(state.local.items()):
+            if type(key) is tuple and key[0] == "t" and fact.birth == -1:
+                self.births += 1
+                state.local[key] = fact.with_(birth=self.births)
+
+    def changed_facts(self, head: State, joined: State) -> list:
+        """The keys whose fact at the loop's start one more pass changed (epoch counts aside)."""
+        old_epoch, new_epoch = head.get("epoch"), joined.get("epoch")
+        return [key for key, value in joined.local.items()
+                if not same_fact(head.get(key), value, old_epoch, new_epoch)]
 
     # ----------------------------------------------------------------- with
     def stmt_With(self, node) -> None:
@@ -561,7 +658,10 @@ class StatementsMixin:
             or (o.sort is T.CONST and (o.qualname or "").startswith(api.NN))
             for b in bases for o in b)
         frame = self.frame
-        class_frame = type(self.frame)(("class", id(node), self.context), frame)
+        declared = self.scope_of(node) if any(isinstance(s, (ast.Global, ast.Nonlocal)) for s in node.body) else None
+        class_frame = type(self.frame)(("class", id(node), self.context), frame,
+                                       globals_=declared.declared_global if declared else frozenset(),
+                                       nonlocals=declared.declared_nonlocal if declared else frozenset())
         self.frame = class_frame
         try:
             self.exec_block(node.body)
@@ -613,3 +713,4 @@ class StatementsMixin:
         """`@dataclass`, `@dataclasses.dataclass` or `@dataclass(frozen=True, ...)`."""
         target = decorator.func if isinstance(decorator, ast.Call) and not decorator.args else decorator
         return any(o.sort is T.CONST and o.qualname in api.DATACLASS_DECORATORS for o in self.eval(target))
+

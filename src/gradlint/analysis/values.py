@@ -150,6 +150,23 @@ class TensorState:
     def with_(self, **changes) -> "TensorState":
         return replace(self, **changes)
 
+    def relative(self, epoch: Optional["Epoch"]) -> "TensorState":
+        """The state with its backward-pass counts told relative to `epoch` (what decisions compare:
+        made or retained since how many passes, or at an unsure count), and `reached` as a yes/no."""
+        return replace(self, created_epoch=epoch_offset(self.created_epoch, epoch),
+                       retain_epoch=epoch_offset(self.retain_epoch, epoch), reached=0 if self.reached >= 0 else -1)
+
+
+UNSURE_EPOCH = -(1 << 30)
+
+
+def epoch_offset(count: int, epoch: Optional["Epoch"]) -> int:
+    if epoch is None:
+        return count
+    if count < 0 or count < epoch.floor:
+        return UNSURE_EPOCH
+    return count - epoch.count
+
 
 @dataclass(frozen=True)
 class Shape:
@@ -208,18 +225,99 @@ class Epoch:
         top = max(self.count, other.count)
         return Epoch(top, max(top, self.floor, other.floor))
 
+    @property
+    def saturated(self) -> bool:
+        """Every count made before is unsure: one more backward pass changes nothing comparable."""
+        return self.floor >= self.count
+
+
+@dataclass(frozen=True)
+class Children:
+    """The children of an nn.Sequential, in order (None: not known, as after branches that appended
+    different ones)."""
+
+    items: Optional[Tuple[Value, ...]]
+
+    def join(self, other: "Children") -> "Children":
+        if other == self:
+            return self
+        if self.items is not None and other.items is not None and len(self.items) == len(other.items):
+            return Children(tuple(a | b for a, b in zip(self.items, other.items)))
+        return Children(None)
+
+    def appended(self, child: Value) -> "Children":
+        return Children(None if self.items is None else self.items + (child,))
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """The forward hooks registered on a module, in order (`sure` False: on some paths others, or
+    none, were registered: a hook the analysis does not follow may run)."""
+
+    items: Tuple[Value, ...] = ()
+    sure: bool = True
+
+    def join(self, other: "Hooks") -> "Hooks":
+        if other == self:
+            return self
+        common = 0
+        while common < min(len(self.items), len(other.items)) and self.items[common] == other.items[common]:
+            common += 1
+        return Hooks(self.items[:common], False)
+
+    def added(self, hook: Value) -> "Hooks":
+        return Hooks(self.items + (hook,), self.sure)
+
 
 def join_values(a, b):
-    """Join two flow facts of the same key (values, tensor states, shapes, scalars)."""
+    """Join two flow facts of the same key (values, tensor states, shapes, scalars). None: the key
+    is not set on that path (for hooks: none registered)."""
     if a is None:
-        return b
-    if b is None or a is b:
+        return b.join(NO_HOOKS) if type(b) is Hooks else b
+    if b is None:
+        return a.join(NO_HOOKS) if type(a) is Hooks else a
+    if a is b:
         return a
     if isinstance(a, frozenset):
         return a | b
-    if isinstance(a, (TensorState, Shape, Epoch)):
+    if isinstance(a, (TensorState, Shape, Epoch, Children, Hooks)):
         return a.join(b)
     return a if a == b else None
+
+
+NO_HOOKS = Hooks()
+
+
+def same_fact(old, new, old_epoch: Optional[Epoch], new_epoch: Optional[Epoch]) -> bool:
+    """Whether a fact at a loop's start is unchanged by one more pass over the loop: equal, up to
+    how many backward passes ran (the count grows by the passes of each iteration, but once every
+    count before the loop's start is unsure, only counts relative to the current one matter)."""
+    if old is new or old == new:
+        return True
+    if isinstance(old, Epoch) and isinstance(new, Epoch):
+        return old.saturated and new.saturated
+    if isinstance(old, TensorState) and isinstance(new, TensorState):
+        return old.relative(old_epoch) == new.relative(new_epoch)
+    return False
+
+
+def widened(fact):
+    """A fact that kept changing at a loop's start, made into one that more passes cannot change
+    (what may be anything, never a proof)."""
+    if isinstance(fact, frozenset):
+        return fact | UNKNOWN
+    if isinstance(fact, TensorState):
+        return replace(fact, leaf=fact.leaf | {Leaf.UNKNOWN}, retain=fact.retain | {Retain.MAYBE},
+                       created_epoch=-1, retain_epoch=-1, birth=-1, inputs=(), reached=-1)
+    if isinstance(fact, Shape):
+        return Shape(summary=fact.everything() | UNKNOWN)
+    if isinstance(fact, Epoch):
+        return Epoch(fact.count, max(fact.count, fact.floor))
+    if isinstance(fact, Children):
+        return Children(None)
+    if isinstance(fact, Hooks):
+        return Hooks((), False)
+    return None
 
 
 def ordered(value) -> list:

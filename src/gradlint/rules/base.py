@@ -68,8 +68,21 @@ def origin_of(why) -> Optional[Origin]:
 
 
 def none_verdict(read, always: str = "is always None") -> str:
-    """How the read is None: always, or in the iterations of a loop after the first (a leaf rebound
-    to a non-leaf at the end of the loop body)."""
-    if getattr(read, "repeated_loop", None) is not None:
-        return f"is None in the later iterations of the loop on line {read.repeated_loop}"
-    return always
+    """How the read is None: always, or in some iterations of a loop (those after the first: a leaf
+    rebound to a non-leaf at the end of the loop body), within some iterations of the loops
+    around it."""
+    loops = getattr(read, "loops", ())
+    if not loops:
+        return always
+    return "is None " + " within ".join(iterations_text(loop) for loop in reversed(loops))
+
+
+def iterations_text(loop) -> str:
+    where = f"of the loop on line {loop.line}"
+    if loop.later:
+        return f"in the later iterations {where}"
+    if loop.last is None:
+        return f"in every iteration {where}" if loop.first == 1 else f"in iterations {loop.first} and later {where}"
+    if loop.first == loop.last:
+        return f"in the first iteration {where}" if loop.first == 1 else f"in iteration {loop.first} {where}"
+    return f"in iterations {loop.first} to {loop.last} {where}"

@@ -16,7 +16,10 @@ class NonLeafGradRead(Rule):
 Finds reads of `.grad` on tensors computed from a tensor that requires grad (`y = x * 3`,
 `out = model(x)`, `h[0]`, `loss`), when `y.retain_grad()` did not run before `backward()`. In a
 loop that starts from a leaf and rebinds the name to an expression of it at the end of the body
-(`x = x - lr * x.grad`, iterated attacks), the read is None from the second iteration on.
+(`x = x - lr * x.grad`, iterated attacks), the read is None from the second iteration on. A read
+that is None in some iterations only (a name that holds a non-leaf at first and a leaf later) is
+reported for those iterations ("in the first iteration of the loop", "in iterations 1 to 2"),
+never as "always None"; it has no automatic fix.
 
 ## Why is this bad
 `backward()` fills `.grad` only on leaf tensors. On any other tensor `.grad` stays `None`, so code
@@ -98,9 +101,10 @@ and optimizers accept `w`; it is safe.
             why = read.state.why
             if read.late_retain or (why is not None and why.category is Category.MOVED):
                 continue
-            # A leaf rebound in a loop wants rebinding a leaf, not retain_grad(): no automatic fix.
+            # None in some iterations of a loop only (a leaf rebound in a loop wants rebinding a
+            # leaf, not retain_grad()): no automatic fix.
             fix, why_not = None, None
-            if not read.repeated_loop:
+            if not read.loops:
                 fix = scaled_leaf_fix(read, context.source)
                 if fix is None:
                     fix, why_not = retain_plan(read, context.source, facts.tree)
@@ -115,7 +119,7 @@ and optimizers accept `w`; it is safe.
         reason = why.text if why else "it is computed from a tensor that requires grad"
         advice = f"call {subject}.retain_grad() before backward()" if subject.isidentifier() or \
             subject.replace(".", "").replace("_", "").isalnum() else "bind it to a name and call retain_grad() on it before backward()"
-        if read.repeated_loop is not None:
+        if read.loops and read.loops[-1].later:
             advice = (f"to step a leaf in a loop, rebind a leaf: {subject} = (...).detach().requires_grad_()"
                       if subject.isidentifier() else advice)
         elif why is not None and "requires_grad=True" in why.text:
