@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,11 +29,20 @@ def probes():
 
 
 def run_probes(scripts) -> dict:
-    """Probe scripts in one process that imports torch once (children forked per script)."""
+    """Probe scripts in one process per CPU, each importing torch once (a forked child per script)."""
+    scripts = list(scripts)
     if not scripts:
         return {}
-    done = subprocess.run([sys.executable, str(PROBE), "--many", *map(str, scripts)], capture_output=True,
-                          text=True, timeout=1200)
-    assert done.returncode == 0, done.stderr
-    results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    return {result.pop("path"): result for result in results}
+    workers = max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2, 4))
+    chunks = [scripts[index::workers] for index in range(workers)]
+    running = [subprocess.Popen([sys.executable, str(PROBE), "--many", *map(str, chunk)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for chunk in chunks if chunk]
+    results = {}
+    for process in running:
+        stdout, stderr = process.communicate(timeout=1200)
+        assert process.returncode == 0, stderr
+        for line in stdout.splitlines():
+            if line.startswith("{"):
+                result = json.loads(line)
+                results[result.pop("path")] = result
+    return results
