@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import sys
 import traceback
 import warnings
@@ -138,6 +139,10 @@ def probe() -> dict:
     error = None
     sys.argv = [script]
     sys.path.insert(0, os.path.dirname(script))
+    # The same random draws in every run (torch seeds itself from the OS in each process), so that
+    # what a script and its fixed version print can be compared value for value.
+    torch.manual_seed(0)
+    random.seed(0)
     code = compile(open(script, encoding="utf-8").read(), script, "exec")
     try:
         with CreationRecorder():
