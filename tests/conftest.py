@@ -25,6 +25,8 @@ def probes():
     originals = {p.name.replace(".fixed.py", ".py") for p in scripts}
     needs_cuda = {name for name in originals if read_fixture(FIXTURES / name).needs_cuda}
     runnable = [p for p in scripts if torch.cuda.is_available() or p.name.replace(".fixed.py", ".py") not in needs_cuda]
+    # Multi-file fixtures: the entry script of each directory (the probe puts its directory on sys.path).
+    runnable += [p for p in sorted(FIXTURES.glob("*/main.py")) if torch.cuda.is_available() or not read_fixture(p).needs_cuda]
     return run_probes(runnable)
 
 

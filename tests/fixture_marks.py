@@ -35,3 +35,13 @@ def read_fixture(path: Path) -> Fixture:
 
 def all_fixtures() -> list:
     return sorted(p for p in FIXTURES.glob("*.py") if not p.name.endswith(".fixed.py"))
+
+
+def project_fixtures() -> list:
+    """Multi-file fixtures: a directory whose entry script `main.py` holds the marks and imports the
+    directory's other modules (run with the directory on sys.path)."""
+    return sorted(FIXTURES.glob("*/main.py"))
+
+
+def fixture_id(path: Path) -> str:
+    return path.name if path.parent == FIXTURES else f"{path.parent.name}/{path.name}"

@@ -128,7 +128,7 @@ def test_unsafe_fixes_from_config(tmp_path, monkeypatch):
     import gradlint.linter
     from gradlint.diagnostic import Diagnostic, Edit, Fix, Location
     edit = Edit(Location(1, 1), Location(1, 1), "pass\n")
-    monkeypatch.setattr(gradlint.linter, "lint_source", lambda source, filename="<string>", select=None, ignore=None: (
+    monkeypatch.setattr(gradlint.linter, "lint_source", lambda source, filename="<string>", select=None, ignore=None, **_options: (
         [] if "pass" in source else
         [Diagnostic("GL003", "late", filename, Location(1, 1), Location(1, 2), fix=Fix("unsafe", "m", (edit,)))]))
     write(tmp_path, "a.py", "x = 1\n")

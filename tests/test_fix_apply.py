@@ -167,7 +167,7 @@ def test_a_file_the_user_cannot_write_is_refused(tmp_path, monkeypatch):
 
 def _fake_lint(monkeypatch, make):
     """Replace the analysis: `make(source)` returns the diagnostics for a text."""
-    def fake(source, filename="<string>", select=None, ignore=None):
+    def fake(source, filename="<string>", select=None, ignore=None, **_options):
         return [d if d.filename == filename else Diagnostic(d.code, d.message, filename, d.start, d.end, d.origin,
                                                             d.fix) for d in make(source)]
     monkeypatch.setattr(gradlint.linter, "lint_source", fake)

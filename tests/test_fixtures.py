@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from fixture_marks import all_fixtures, read_fixture
+from fixture_marks import all_fixtures, fixture_id, project_fixtures, read_fixture
 from gradlint import lint_source
 
 
@@ -11,7 +11,7 @@ def findings(path) -> set:
     return {(d.line, d.code) for d in lint_source(path.read_text(encoding="utf-8"), str(path))}
 
 
-@pytest.mark.parametrize("path", all_fixtures(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", all_fixtures() + project_fixtures(), ids=fixture_id)
 def test_findings_equal_marks(path):
     fixture = read_fixture(path)
     assert findings(path) == fixture.expected

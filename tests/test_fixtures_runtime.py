@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from fixture_marks import RUNTIME_CODES, all_fixtures, read_fixture
+from fixture_marks import RUNTIME_CODES, all_fixtures, fixture_id, project_fixtures, read_fixture
 
 torch = pytest.importorskip("torch")
 
@@ -13,7 +13,7 @@ def fixture_probes(probes):
     return probes
 
 
-@pytest.mark.parametrize("path", all_fixtures(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", all_fixtures() + project_fixtures(), ids=fixture_id)
 def test_marks_agree_with_torch(path, fixture_probes):
     fixture = read_fixture(path)
     if fixture.needs_cuda and not torch.cuda.is_available():

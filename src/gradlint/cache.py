@@ -2,7 +2,10 @@
 
 An entry's key is a SHA-256 over gradlint's fingerprint (its version and the text of its own
 sources, so that an edited analysis never serves stale results during development), the settings
-that apply to the file, the file's path and its bytes. Entries live in
+that apply to the file, the file's path and its bytes. An entry also records the project modules the
+analysis followed (imports: their paths and the digests of their bytes, or that they were absent):
+it is a miss when any of them changed, which the stat index (it trusts an unchanged file's entry
+without reading the file) cannot see either, since it serves results through `get`. Entries live in
 `<project root>/.gradlint_cache/<fingerprint>/<key[:2]>/<key>.json`, where the project root is the
 nearest directory at or above the working directory that holds a `pyproject.toml` (else the working
 directory). The cache directory carries a `CACHEDIR.TAG` (backup tools skip it) and a `.gitignore`
@@ -22,6 +25,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 from .diagnostic import Diagnostic, Edit, Fix, Location, Origin
+from .project import unchanged
 from .result import LintResult
 from .sources import PositionMap
 
@@ -30,7 +34,7 @@ CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
                 "# This file is a cache directory tag created by gradlint.\n"
                 "# For information about cache directory tags see https://bford.info/cachedir/\n")
 #: Format of an entry; part of the key.
-SCHEMA = 2
+SCHEMA = 3
 #: Other fingerprints' directories older than this are removed when a cache is opened.
 STALE_SECONDS = 7 * 24 * 3600
 
@@ -158,13 +162,15 @@ def diagnostic_from_json(value: Dict[str, Any], filename: str) -> Diagnostic:
 def result_to_json(result: LintResult) -> Dict[str, Any]:
     """Diagnostics stay in program coordinates; the position map goes with them."""
     return {"diagnostics": [diagnostic_to_json(d) for d in result.diagnostics],
-            "positions": result.positions.to_json(), "errors": [diagnostic_to_json(d) for d in result.errors]}
+            "positions": result.positions.to_json(), "errors": [diagnostic_to_json(d) for d in result.errors],
+            "dependencies": [list(pair) for pair in result.dependencies]}
 
 
 def result_from_json(value: Dict[str, Any], filename: str) -> LintResult:
+    dependencies = [(str(path), str(digest)) for path, digest in value.get("dependencies", [])]
     return LintResult(filename, [diagnostic_from_json(d, filename) for d in value["diagnostics"]],
                       PositionMap.from_json(value["positions"]),
-                      [diagnostic_from_json(d, filename) for d in value["errors"]])
+                      [diagnostic_from_json(d, filename) for d in value["errors"]], dependencies)
 
 
 # -- the store ------------------------------------------------------------------------------------
@@ -228,6 +234,8 @@ class Cache:
             if document.get("key") != key:
                 raise ValueError("key mismatch")
             found = result_from_json(document["result"], filename)
+            if found.dependencies and not unchanged(found.dependencies):
+                raise ValueError("a module it imports changed")
         except Exception:  # noqa: BLE001 - missing, unreadable or corrupt: a miss
             self.misses += 1
             return None

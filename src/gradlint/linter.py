@@ -21,6 +21,7 @@ from .analysis.interpreter import analyse
 from .analysis.source import SourceText
 from .diagnostic import Diagnostic
 from .prefilter import finding_offsets
+from .project import for_file
 from .result import LintResult
 from .rules import RULES, RuleContext, selected
 from .sources import FixError, Program, Source, SourceError, load
@@ -45,13 +46,19 @@ def cyclic_gc_paused():
         gc.enable()
 
 
+#: `imports=` default: the project's own modules are followed when `filename` is a file on disk.
+AUTO = object()
+
+
 def lint_source(source: str, filename: str = "<string>", select: Optional[Sequence[str]] = None,
-                ignore: Optional[Sequence[str]] = None, *, exhaustive: bool = False) -> List[Diagnostic]:
+                ignore: Optional[Sequence[str]] = None, *, exhaustive: bool = False, imports=AUTO) -> List[Diagnostic]:
     """Lint Python source text; never raises for bad input (GL9xx diagnostics instead).
     `exhaustive` turns the analysis' speed shortcuts off (cold code, large files): the result must
-    be the same, only slower (`bench/exhaustive.py` checks that on whole trees)."""
+    be the same, only slower (`bench/exhaustive.py` checks that on whole trees). `imports`: the
+    resolver of the project's modules the file imports (`project.ProjectImports`; None: none is
+    followed; default: the one for `filename`)."""
     with cyclic_gc_paused():
-        return _lint_source(source, filename, select, ignore, exhaustive)
+        return _lint_source(source, filename, select, ignore, exhaustive, imports)
 
 
 def hot_offsets(tree: ast.Module, text: SourceText) -> List[int]:
@@ -61,7 +68,7 @@ def hot_offsets(tree: ast.Module, text: SourceText) -> List[int]:
 
 
 def _lint_source(source: str, filename: str, select: Optional[Sequence[str]],
-                 ignore: Optional[Sequence[str]], exhaustive: bool) -> List[Diagnostic]:
+                 ignore: Optional[Sequence[str]], exhaustive: bool, imports=AUTO) -> List[Diagnostic]:
     if source.startswith("\ufeff"):
         source = source[1:]
     try:
@@ -77,7 +84,9 @@ def _lint_source(source: str, filename: str, select: Optional[Sequence[str]],
         return [errors.file_error(errors.SYNTAX_ERROR, filename, f"cannot parse: {exc}")]
     text = SourceText(source)
     try:
-        facts = analyse(tree, text, exhaustive, hot_offsets(tree, text))
+        if imports is AUTO:
+            imports = for_file(filename)
+        facts = analyse(tree, text, exhaustive, hot_offsets(tree, text), imports)
         context = RuleContext(filename, text)
         found = [d for rule in RULES if selected(rule.code, select, ignore) for d in rule.check(facts, context)]
     except RecursionError:
@@ -91,7 +100,7 @@ def _lint_source(source: str, filename: str, select: Optional[Sequence[str]],
     return sorted(found, key=Diagnostic.sort_key)
 
 
-def check_source(source: str, filename: str = "<string>", settings=None) -> List[Diagnostic]:
+def check_source(source: str, filename: str = "<string>", settings=None, imports=AUTO) -> List[Diagnostic]:
     """`lint_source` plus what the user configured: rule selection, per-file-ignores and noqa
     comments (`# noqa: GL001`, `# gradlint: noqa`)."""
     from . import noqa
@@ -102,24 +111,46 @@ def check_source(source: str, filename: str = "<string>", settings=None) -> List
     suppressions = noqa.file_suppressions(source)
     if suppressions.skip_file:
         return []
-    found = lint_source(source, filename, sorted(settings.enabled) or None, None)
+    found = lint_source(source, filename, sorted(settings.enabled) or None, None, imports=imports)
     found = settings.filter(found, filename)
     return noqa.filter_suppressed(found, source, suppressions)
 
 
-def check_program(program: Program, settings=None) -> List[Diagnostic]:
+def check_program(program: Program, settings=None, imports=AUTO) -> List[Diagnostic]:
     """What the user is shown for a program, in program coordinates."""
-    return check_source(program.text, program.filename, settings)
+    return check_source(program.text, program.filename, settings, imports)
+
+
+#: Above this many characters a program's fixes are checked when `--fix` applies them, not while
+#: linting (each check parses the whole text again).
+CHECK_FIXES_UP_TO = 1_000_000
 
 
 def lint_program(source: Source, settings=None) -> LintResult:
-    """The source's program linted; a fix that cannot be applied on its own to the source (it does
-    not fit, would break the syntax, or edits a line the source cannot take an edit on) is dropped,
-    so that a finding shows `[*]` only when `--fix` will repair it."""
+    """The source's program linted, keeping only the fixes that can be carried into the source."""
     program = source.program
-    found = [d if d.fix is None or source.fix_applies(d.fix) else replace(d, fix=None)
-             for d in check_program(program, settings)]
-    return LintResult(program.filename, found, program.positions, list(program.errors))
+    imports = for_file(program.filename)
+    found = check_program(program, settings, imports)
+    if len(program.text) <= CHECK_FIXES_UP_TO:
+        found = with_working_fixes(source, found)
+    return LintResult(program.filename, found, program.positions, list(program.errors),
+                      imports.dependencies() if imports is not None else [])
+
+
+def with_working_fixes(source: Source, found: List[Diagnostic]) -> List[Diagnostic]:
+    """A fix that cannot be applied to the source (it does not fit, would break the syntax, or edits
+    a line the source cannot take an edit on) is dropped, so that a finding shows `[*]` only when
+    `--fix` will repair it. The fixes are tried together first (one parse); only when that fails,
+    or for a fix that overlapped another, is each tried on its own."""
+    fixes = [d.fix for d in found if d.fix is not None]
+    if not fixes:
+        return found
+    try:
+        working = {id(fixes[index]) for index in source.apply_fixes(fixes)[1]}
+    except FixError:
+        working = set()
+    return [d if d.fix is None or id(d.fix) in working or source.fix_applies(d.fix) else replace(d, fix=None)
+            for d in found]
 
 
 def lint_result(data: bytes, filename: str, settings=None) -> LintResult:

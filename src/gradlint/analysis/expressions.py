@@ -11,6 +11,8 @@ from . import torch_api as api
 from .values import (NOTHING, UNKNOWN, Category, Leaf, Obj, Shape, T, TensorState, Value, Why)
 
 _UNSET = object()
+Kind = api.Kind
+NONTENSOR_ATTRIBUTES = frozenset({Kind.NONTENSOR_ATTRIBUTE, Kind.REQUIRES_GRAD_ATTRIBUTE, Kind.LEAF_TEST_ATTRIBUTE})
 
 
 class ExpressionsMixin:
@@ -95,7 +97,7 @@ class ExpressionsMixin:
 
     # ----------------------------------------------------------------- attributes
     def expr_Attribute(self, node: ast.Attribute) -> Value:
-        if node.attr == "grad":
+        if node.attr == api.GRAD:
             return self.read_attribute(node)
         return self.attribute_value(self.eval(node.value), node.attr, node)
 
@@ -118,27 +120,28 @@ class ExpressionsMixin:
                 out |= self.tensor_attribute(obj, name, node)
             elif obj.sort in (T.INSTANCE, T.TORCH_MODULE, T.CLASS):
                 out |= self.object_attribute(obj, name)
-            elif obj.sort is T.TUPLE and name in ("values", "indices"):
+            elif obj.sort is T.TUPLE and name in api.PAIR_FIELDS:
                 shape = self.shape(obj)
-                index = 0 if name == "values" else 1
+                index = api.PAIR_FIELDS.index(name)
                 out |= shape.items[index] if shape and shape.exact and len(shape.items) == 2 else UNKNOWN
             else:
                 out |= UNKNOWN
         return out or UNKNOWN
 
     def tensor_attribute(self, obj: Obj, name: str, node) -> Value:
-        if name in api.DETACHING_ATTRIBUTES:
+        spec = api.tensor_member(name)
+        kind = spec.kind if spec is not None else None
+        if kind is Kind.DETACHED_ATTRIBUTE:
             return frozenset({self.new_tensor(node, {Leaf.PLAIN}, device=obj.device, dtype=obj.dtype)})
-        if name in api.SELF_ATTRIBUTES and obj.dtype in ("float32", "float64", "float16", "bfloat16"):
+        if kind is Kind.SELF_ATTRIBUTE and obj.dtype in api.REAL_FLOAT_DTYPES:
             return frozenset({obj})
-        if name in api.VIEW_ATTRIBUTES or name in api.SELF_ATTRIBUTES:
-            return self.op_result(node, [frozenset({obj})], self.source.segment(node),
-                                  view=True if name in api.VIEW_ATTRIBUTE_NAMES else None)
-        if name == "device":  # `.to(x.device)` never copies x
+        if kind is Kind.VIEW_ATTRIBUTE or kind is Kind.SELF_ATTRIBUTE:
+            return self.op_result(node, [frozenset({obj})], self.source.segment(node), view=spec.view)
+        if kind is Kind.DEVICE_ATTRIBUTE:  # `.to(x.device)` never copies x
             return self.const(obj.device) if obj.device in ("cpu", "cuda") else self.const(None, same_device=id(obj))
-        if name == "dtype":
-            return self.qual("torch." + obj.dtype) if obj.dtype else self.const(None, same_dtype=id(obj))
-        if name in api.NONTENSOR_ATTRIBUTES:
+        if kind is Kind.DTYPE_ATTRIBUTE:
+            return self.qual(api.torch_name(obj.dtype)) if obj.dtype else self.const(None, same_dtype=id(obj))
+        if kind in NONTENSOR_ATTRIBUTES:
             return self.opaque()
         return UNKNOWN
 
@@ -147,7 +150,7 @@ class ExpressionsMixin:
         if value is not None:
             return value
         if obj.sort is T.TORCH_MODULE:
-            if api.is_layer_parameter(name) and obj.qualname in api.MODULES_WITH_PARAMETERS:
+            if api.is_layer_parameter(name) and api.kind_of(obj.qualname) is Kind.MODULE_WITH_PARAMETERS:
                 return frozenset({self.parameter_of(obj, name)})
             return UNKNOWN
         cls = obj if obj.sort is T.CLASS else obj.extra.get("class")

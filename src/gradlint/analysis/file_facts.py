@@ -12,10 +12,10 @@ from typing import FrozenSet, Optional, Tuple
 
 from . import torch_api as api
 
-FREEZE = "requires_grad"  # `requires_grad_(False)`, `.requires_grad = False`, `Parameter(..., requires_grad=False)`
-MODULE_HOOK = "register_module_forward_hook"  # a global hook: every module's output may be retained
-DEFAULT_CHANGER_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in api.DEFAULT_CHANGERS)
-PARAMETER_CONSTRUCTORS = frozenset({"Parameter", "UninitializedParameter"})
+FREEZE = api.REQUIRES_GRAD  # `requires_grad_(False)`, `.requires_grad = False`, `Parameter(..., requires_grad=False)`
+(MODULE_HOOK,) = api.short_names(api.Kind.GLOBAL_FORWARD_HOOK)  # every module's output may be retained
+DEFAULT_CHANGER_NAMES = api.short_names(api.Kind.DEFAULT_CHANGER)
+PARAMETER_CONSTRUCTORS = api.short_names(api.Kind.PARAMETER) | api.short_names(api.Kind.UNINITIALIZED_PARAMETER)
 
 
 class FileFacts:
@@ -97,7 +97,7 @@ def freezes(call: ast.Call) -> bool:
     requires_grad=flag)` with a flag that is not literally True."""
     func = call.func
     keyword = next((k.value for k in call.keywords if k.arg == FREEZE), None)
-    if isinstance(func, ast.Attribute) and func.attr == FREEZE + "_":
+    if isinstance(func, ast.Attribute) and func.attr == api.REQUIRES_GRAD_METHOD:
         flag = call.args[0] if call.args else keyword
         return flag is not None and not _is_true(flag)
     if isinstance(func, ast.Name) and func.id == "setattr" and len(call.args) >= 3:

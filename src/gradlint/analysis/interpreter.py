@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import operator
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -22,6 +23,7 @@ from .calls import CallsMixin
 from .expressions import ExpressionsMixin
 from .facts import Facts, GradRead, NonLeafOptimizerArgument, Span, UnanalysedStatement
 from .file_facts import file_facts
+from .imports import ForeignWhy, ImportsMixin
 from .patterns import PatternsMixin
 from .scopes import Scope, scan_scope
 from .source import SourceText
@@ -38,6 +40,8 @@ COLD_STATEMENT_LINES = 20
 class Frame:
     """A scope activation: the module, a class body, a comprehension, or one inlined call of a
     function. `key[0]` is its kind: "module", "class", "comp", or a function's "f"."""
+
+    unit = None  # module frames of other project modules: their imports.ModuleUnit
 
     def __init__(self, key, parent: Optional["Frame"], local_names=frozenset(), globals_=frozenset(),
                  is_module=False, nonlocals=frozenset()):
@@ -78,9 +82,9 @@ class Site:
     visits: list = field(default_factory=list)
 
 
-class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin):
+class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, ImportsMixin):
     def __init__(self, tree: ast.Module, source: SourceText, exhaustive: bool = False,
-                 hot_offsets: Optional[Sequence[int]] = None):
+                 hot_offsets: Optional[Sequence[int]] = None, imports=None):
         self.tree = tree
         self.source = source
         self.state = State()
@@ -121,11 +125,24 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin):
         # Byte offsets of the text a finding needs nearby, to tell hot code from cold (see hot()).
         self.hot_offsets = list(hot_offsets) if hot_offsets is not None else None
         self.line_offsets = source.line_byte_offsets()
+        # Imports of the project's own modules (see imports.py): the resolver, and the module
+        # whose code runs (None: this file).
+        self.imports = imports
+        self.unit = None
         self.module_frame = Frame("module", None, is_module=True)
         self.frame = self.module_frame
         self.functions: List[Tuple[ast.AST, Frame]] = []
         self._scope_cache: Dict[int, Tuple[ast.AST, Scope]] = {}  # id(function node) -> its scope
         self.walrus_possible = ":=" in source.text  # no `:=` spelled, no walrus to look for
+
+    def _set_frame(self, frame: Frame) -> None:
+        self._frame = frame
+        module = frame._module or frame
+        if module.unit is not self.unit:
+            self.switch_unit(module.unit)
+
+    # The frame whose code runs; entering another module's code switches the source (imports.py).
+    frame = property(operator.attrgetter("_frame"), _set_frame)
 
     # ----------------------------------------------------------------- running
     def run(self) -> Facts:
@@ -201,6 +218,8 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin):
         while done < len(self.functions):
             node, closure = self.functions[done]
             done += 1
+            if closure.module.unit is not None:
+                continue  # another module's: nothing to report there
             if node in self.inlined or self.budget <= 0 or not self.hot(node):
                 continue
             self.inlined.add(node)
@@ -333,6 +352,8 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin):
         return state if state is not None else TensorState(frozenset({Leaf.UNKNOWN}), frozenset({Retain.MAYBE}))
 
     def set_tensor_state(self, obj: Obj, state: TensorState) -> None:
+        if self.unit is not None:
+            state = self.tag_foreign_state(obj, state)
         self.state.set(("t", obj), state)
 
     def new_tensor(self, node, leaf, why: Optional[Why] = None, key=None, inputs=(), **fields) -> Obj:
@@ -461,7 +482,7 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin):
         possibly filled. Plain constants (None, numbers) on some paths do not count: reading
         `.grad` of them raises, so no read returns. Whether it is reported is decided at the end,
         from all its visits (see visits.py)."""
-        if self.state.dead:
+        if self.state.dead or self.unit is not None:  # another module's reads are not reported
             return False
         key = (span.line, span.column)
         site = self.read_sites.get(key)
@@ -509,7 +530,7 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin):
         """The line of the call that handed the tensor to the (inlined) function reading it; None
         when the function reading it made it, or when no call is being inlined."""
         line = state.why.line if state.why is not None else None
-        if not self.call_lines or line is None:
+        if not self.call_lines or line is None or isinstance(state.why, ForeignWhy):
             return None
         for depth in range(len(self.call_stack) - 1, -1, -1):
             function = self.call_stack[depth]
@@ -520,7 +541,7 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin):
     def check_optimizer_argument(self, node: ast.AST, value: Value, optimizer: str) -> None:
         """Record a visit of a tensor handed to an optimizer; it raises when a non-leaf that does not
         retain grad (optimizers accept one that does) is handed on every path."""
-        if self.state.dead or not value:
+        if self.state.dead or not value or self.unit is not None:
             return
         span = self.source.span(node)
         key = (span.line, span.column)
@@ -547,7 +568,8 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin):
 
 
 def analyse(tree: ast.Module, source: SourceText, exhaustive: bool = False,
-            hot_offsets: Optional[Sequence[int]] = None) -> Facts:
+            hot_offsets: Optional[Sequence[int]] = None, imports=None) -> Facts:
     """The facts of one module. `hot_offsets`: sorted UTF-8 byte offsets near which a finding could
-    be (see hot.py); None makes all code hot."""
-    return Interpreter(tree, source, exhaustive, hot_offsets).run()
+    be (see hot.py); None makes all code hot. `imports`: the resolver of the project's own modules
+    (see imports.py); None follows no import."""
+    return Interpreter(tree, source, exhaustive, hot_offsets, imports).run()

@@ -42,7 +42,7 @@ class StatementsMixin:
         changed or retained anything, so from here on, on every path through it, nothing is proven
         (and `Facts.unanalysed` says where the analysis stopped proving)."""
         note = UnanalysedStatement(stmt.lineno, type(stmt).__name__)
-        if note not in self.unanalysed:
+        if note not in self.unanalysed and self.unit is None:
             self.unanalysed.append(note)
         self.state.set("havoc", True)
 
@@ -107,7 +107,7 @@ class StatementsMixin:
 
     def stmt_AugAssign(self, node: ast.AugAssign) -> None:
         target = node.target
-        if isinstance(target, ast.Attribute) and target.attr == "grad":
+        if isinstance(target, ast.Attribute) and target.attr == api.GRAD:
             self.read_attribute(target)  # `p.grad /= n` reads p.grad first
             self.eval(node.value)
             return
@@ -189,6 +189,8 @@ class StatementsMixin:
                 self.bind_name(root, self.qual(root))
 
     def stmt_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if self.imports is not None and self.import_project(node):  # a module of the project (imports.py)
+            return
         if node.level or not node.module:
             for alias in node.names:
                 self.bind_name(alias.asname or alias.name, UNKNOWN)
@@ -243,6 +245,8 @@ class StatementsMixin:
                 return
         elif not isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.For, ast.AsyncFor)):
             return
+        if self.unit is not None:
+            return  # in another module: no fix goes there
         sure = all(o.sort is T.TENSOR and self.tensor_state(o).leaf == {Leaf.NONLEAF} for o in value)
         tensors = all(o.sort is T.TENSOR for o in value)
         if not (sure and tensors):  # this run may be one that binds no non-leaf (see settle_bindings)
@@ -306,11 +310,11 @@ class StatementsMixin:
             self.state.set(("attrs", obj), names | {name})
 
     def tensor_attribute_write(self, obj: Obj, name: str, value: Value, node) -> None:
-        if name == "grad":  # `t.grad = g` fills .grad by hand, non-leaf or not: reads are unprovable
+        if name == api.GRAD:  # `t.grad = g` fills .grad by hand, non-leaf or not: reads are unprovable
             state = self.tensor_state(obj)
             self.set_tensor_state(obj, state.with_(retain=state.retain | {Retain.MAYBE}))
             return
-        if name != "requires_grad":
+        if name != api.REQUIRES_GRAD:
             return
         flag = self.truth(value)
         state = self.tensor_state(obj)
@@ -395,7 +399,7 @@ class StatementsMixin:
             if isinstance(item, ast.Compare) and len(item.ops) == 1 and isinstance(item.ops[0], (ast.Is, ast.Eq)) \
                     and isinstance(item.comparators[0], ast.Constant) and item.comparators[0].value is True:
                 item = item.left
-            if isinstance(item, ast.Attribute) and item.attr in ("is_leaf", "retains_grad"):
+            if isinstance(item, ast.Attribute) and item.attr in api.LEAF_TESTS:
                 return self.source.segment(item.value)
         return None
 
@@ -636,7 +640,8 @@ class StatementsMixin:
     def transparent_decorator(self, decorator) -> bool:
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
         qualname = self.qualname_of(target)
-        return qualname in api.GRAD_MODE_CONTEXTS or qualname in api.TRANSPARENT_DECORATORS or (
+        spec = api.function(qualname) if qualname else None
+        return (spec is not None and spec.transparent) or (
             isinstance(target, ast.Name) and target.id in ("staticmethod", "classmethod"))
 
     def decorated_grad_mode(self, node):
@@ -644,8 +649,9 @@ class StatementsMixin:
         for decorator in getattr(node, "decorator_list", ()):
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
             qualname = self.qualname_of(target)
-            if qualname in api.GRAD_MODE_CONTEXTS:
-                mode = api.GRAD_MODE_CONTEXTS[qualname]
+            spec = api.function(qualname) if qualname else None
+            if spec is not None and spec.kind is api.Kind.GRAD_MODE:
+                mode = spec.grad
         return mode
 
     def stmt_ClassDef(self, node: ast.ClassDef) -> None:
@@ -653,9 +659,9 @@ class StatementsMixin:
         cls = self.site_obj(node, T.CLASS, label=node.name)
         cls.extra["bases"] = bases
         cls.extra["is_module"] = any(
-            (o.sort is T.CONST and o.qualname in api.MODULE_BASES)
+            (o.sort is T.CONST and api.kind_of(o.qualname) is api.Kind.MODULE_BASE)
             or (o.sort is T.CLASS and o.extra.get("is_module"))
-            or (o.sort is T.CONST and (o.qualname or "").startswith(api.NN))
+            or (o.sort is T.CONST and api.is_nn(o.qualname))
             for b in bases for o in b)
         frame = self.frame
         declared = self.scope_of(node) if any(isinstance(s, (ast.Global, ast.Nonlocal)) for s in node.body) else None
@@ -678,7 +684,8 @@ class StatementsMixin:
                 namespace[name] = self.state.get(("v", class_frame.key, name)) or UNKNOWN
         cls.extra["namespace"] = namespace
         record = all(self.is_dataclass_decorator(d) for d in node.decorator_list) and bool(node.decorator_list)
-        named_tuple = any(o.sort is T.CONST and o.qualname in api.NAMED_TUPLE_BASES for b in bases for o in b)
+        named_tuple = any(o.sort is T.CONST and api.kind_of(o.qualname) is api.Kind.NAMED_TUPLE_BASE
+                          for b in bases for o in b)
         if record or named_tuple:
             fields = self.record_fields(node, bases, named_tuple)
             if fields is not None:
@@ -696,7 +703,8 @@ class StatementsMixin:
             for obj in base:
                 if obj.sort is T.CLASS and "fields" in obj.extra:
                     fields += obj.extra["fields"]
-                elif not (named_tuple and obj.sort is T.CONST and obj.qualname in api.NAMED_TUPLE_BASES):
+                elif not (named_tuple and obj.sort is T.CONST
+                          and api.kind_of(obj.qualname) is api.Kind.NAMED_TUPLE_BASE):
                     return None
         for item in node.body:
             if not (isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)):
@@ -712,5 +720,6 @@ class StatementsMixin:
     def is_dataclass_decorator(self, decorator: ast.expr) -> bool:
         """`@dataclass`, `@dataclasses.dataclass` or `@dataclass(frozen=True, ...)`."""
         target = decorator.func if isinstance(decorator, ast.Call) and not decorator.args else decorator
-        return any(o.sort is T.CONST and o.qualname in api.DATACLASS_DECORATORS for o in self.eval(target))
+        return any(o.sort is T.CONST and api.kind_of(o.qualname) is api.Kind.DATACLASS_DECORATOR
+                   for o in self.eval(target))
 

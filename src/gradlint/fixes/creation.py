@@ -24,7 +24,7 @@ from .inplace import Parsed, leaf_safety, parsed_source
 from .text import end_of, location
 
 # Moves that return the tensor or a copy of it (the result of a chain of them is what is bound).
-MOVES = frozenset(api.MOVE_METHODS)
+MOVES = api.names(api.Kind.MOVE, api.TENSOR_MEMBERS)
 # Methods that may return their receiver itself (the same object, so the same requires_grad flag).
 MAY_RETURN_SELF = MOVES | {"contiguous", "requires_grad_", "detach_", "type_as", "view_as"}
 # Statements that can end a block early: a creation before them does not reach what follows for sure.
@@ -381,7 +381,7 @@ def is_factory_call(call: ast.AST) -> bool:
     if not isinstance(call, ast.Call):
         return False
     name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
-    return f"torch.{name}" in api.FACTORIES
+    return api.kind_of(api.torch_name(name)) is api.Kind.FACTORY
 
 
 def is_parameter_call(call) -> bool:

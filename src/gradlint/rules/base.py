@@ -62,7 +62,7 @@ class RuleContext:
 
 
 def origin_of(why) -> Optional[Origin]:
-    if why is None:
+    if why is None or getattr(why, "module", None):  # made in another module: no place in this file
         return None
     return Origin(Location(why.line, why.column + 1), why.text)
 

@@ -1,0 +1,130 @@
+"""Python builtins and the methods of lists, tuples and dicts."""
+from __future__ import annotations
+
+import ast
+
+from . import torch_api as api
+
+from .arguments import Args, Kwargs
+from .values import NOTHING, UNKNOWN, Obj, Shape, T, Value
+
+MAX_UNROLLED_RANGE = 8
+
+
+class BuiltinCallsMixin:
+    def call_builtin(self, name: str, node, args: Args, kwargs: Kwargs) -> Value:
+        values = [v for _, v in args]
+        if name == "getattr" and len(args) >= 2:
+            attribute = self.known_const(values[1], None)
+            if attribute == api.GRAD:
+                return self.grad_value(args[0][0], values[0], self.source.span(args[1][0]))
+            if isinstance(attribute, str):
+                return self.attribute_value(values[0], attribute, node)
+            return UNKNOWN
+        if name == "setattr" and len(args) >= 3:
+            attribute = self.known_const(values[1], None)
+            if isinstance(attribute, str):
+                self.bind_attribute(values[0], attribute, values[2], node, None)
+            else:
+                self.escape(values[2])
+            return self.const(None)
+        if name in ("list", "tuple", "sorted", "reversed", "set", "frozenset"):
+            sort = T.TUPLE if name == "tuple" else T.LIST
+            if not values:
+                return frozenset({self.new_container(node, sort, Shape(()))})
+            source = values[0]
+            if len(source) == 1 and name in ("list", "tuple"):
+                (obj,) = source
+                shape = self.shape(obj) if obj.sort in (T.LIST, T.TUPLE) else None
+                if shape is not None and shape.exact and shape.keys is None:
+                    return frozenset({self.new_container(node, sort, shape)})
+            return frozenset({self.new_container(node, sort, Shape(summary=self.iterate(source)))})
+        if name == "dict":
+            summary = NOTHING
+            for value in values:
+                for pair in self.iterate(value):
+                    shape = self.shape(pair) if pair.sort in (T.TUPLE, T.LIST) else None
+                    summary |= shape.everything() if shape else UNKNOWN
+            for _, value in kwargs.values():
+                summary |= value
+            return frozenset({self.new_container(node, T.DICT, Shape(summary=summary))})
+        if name == "enumerate" and values:
+            pair = self.new_container(node, T.TUPLE, Shape((self.opaque(), self.iterate(values[0]))), key="pair")
+            return frozenset({self.new_container(node, T.LIST, Shape(summary=frozenset({pair})))})
+        if name == "zip":
+            pair = self.new_container(node, T.TUPLE, Shape(tuple(self.iterate(v) for v in values)), key="pair")
+            return frozenset({self.new_container(node, T.LIST, Shape(summary=frozenset({pair})))})
+        if name == "iter" and values:
+            return values[0]
+        if name == "next" and values:
+            return self.iterate(values[0]) or UNKNOWN
+        if name in ("sum", "min", "max", "abs"):
+            operands = [self.iterate(v) if name != "abs" else v for v in values[:1]]
+            if any(o.sort is T.TENSOR for v in operands for o in v):
+                return self.op_result(node, operands, self.source.segment(node))
+            return self.opaque()
+        if name == "range":
+            bounds = [self.known_const(v, None) for v in values]
+            if bounds and all(type(b) is int for b in bounds) and len(bounds) <= 3:
+                numbers = range(*bounds)
+                if len(numbers) <= MAX_UNROLLED_RANGE:  # small literal ranges unroll exactly
+                    return frozenset({self.new_container(node, T.TUPLE, Shape(tuple(self.const(i) for i in numbers)))})
+            return self.opaque()
+        if name in ("map", "filter", "super"):
+            self.escape_arguments(args, kwargs)
+            return UNKNOWN
+        return self.opaque()
+
+    def container_method(self, obj: Obj, name: str, node, args: Args, kwargs: Kwargs) -> Value:
+        values = [v for _, v in args]
+        shape = self.shape(obj)
+        if obj.sort is T.LIST:
+            if name == "append" and values:
+                self.container_add(obj, values[0])
+                return self.const(None)
+            if name == "extend" and values:
+                self.container_add_all(obj, self.iterate(values[0]))
+                return self.const(None)
+            if name == "insert" and len(values) > 1:
+                self.container_add_all(obj, values[1])
+                return self.const(None)
+            if name == "pop":
+                return shape.everything() if shape else UNKNOWN
+            if name == "copy":
+                return frozenset({self.new_container(node, T.LIST, shape or Shape(summary=UNKNOWN))})
+            if name in ("clear", "index", "count", "sort", "reverse", "remove"):
+                return self.opaque()
+        if obj.sort is T.DICT:
+            if name in ("values", "items", "keys"):
+                items = shape.everything() if shape else UNKNOWN
+                if name == "keys":
+                    items = self.opaque()
+                elif name == "items":
+                    items = frozenset({self.new_container(node, T.TUPLE, Shape((self.opaque(), items)), key="pair")})
+                return frozenset({self.new_container(node, T.LIST, Shape(summary=items))})
+            if name in ("get", "pop", "setdefault") and values:
+                item = self.container_item(obj, values[0], ast.Subscript(slice=ast.Constant(0)))
+                if name == "setdefault" and len(values) > 1:
+                    self.container_set(obj, values[0], values[1], strong=False)
+                return item | (values[1] if len(values) > 1 else self.const(None))
+            if name == "update":
+                for value in values:
+                    for other in value:
+                        other_shape = self.shape(other) if other.sort is T.DICT else None
+                        self.container_add_all(obj, other_shape.everything() if other_shape else UNKNOWN)
+                for _, value in kwargs.values():
+                    self.container_add_all(obj, value)
+                return self.const(None)
+        return self.opaque()
+
+    def container_add_all(self, obj: Obj, value: Value) -> None:
+        shape = self.shape(obj) or Shape(summary=UNKNOWN)
+        self.state.set(("e", obj), Shape(summary=shape.everything() | value))
+
+    def chain(self, node, args: Args, kwargs: Kwargs) -> Value:
+        """`itertools.chain(a, b)`: a list holding what each iterable holds."""
+        values = self.all_values(args, kwargs)
+        elements = NOTHING.union(*(self.iterate(v) for v in values))
+        must = NOTHING.union(*(self.shape(o).members() for v in values if len(v) == 1 for o in v
+                               if o.sort in (T.LIST, T.TUPLE) and self.shape(o) is not None))
+        return frozenset({self.new_container(node, T.LIST, Shape(summary=elements, must=must))})

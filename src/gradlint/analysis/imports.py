@@ -1,0 +1,252 @@
+"""Imports of the project's own modules: what they define is analysed as if it were in the file.
+
+`from data import sample` (or a model class, or a module-level tensor) in the file being linted
+runs the imported module's top level once, as Python does, in the same flow state: its functions
+and classes close over its own module frame, so calling them inlines them as if they were in the
+file. The analysis does not find files: the pipeline gives it an `imports` resolver (see
+`gradlint.project`) whose `resolve(unit, module, level)` returns the `ModuleUnit`s to run, parent
+packages first (None: not a module of the project).
+
+Precision first: only an unconditional `from X import names` at the top level of a module is
+followed. An unresolvable, star or conditional import, or one in a cycle, binds nothing known (as
+before). Findings are only ever reported in the linted file: `.grad` reads, optimizer arguments,
+bindings (where a fix would go) and unanalysed statements in another module are not recorded, and a
+reason made in another module names it (`ForeignWhy`: "`2 * torch.rand(...)` in data.py line 2
+computed it"), with no position in the linted file.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+from .file_facts import FileFacts, file_facts
+from .source import SourceText
+from .values import UNKNOWN, Why
+
+MAX_UNITS = 16  # project modules run per linted file
+MAX_DEPTH = 2  # imports followed from the linted file (1), and from what it imports (2)
+MAX_UNIT_LINES = 2_000  # larger modules are not followed (their names stay unknown)
+
+
+@dataclass(frozen=True)
+class ForeignWhy(Why):
+    """A reason made by code in another module of the project."""
+
+    module: str = ""
+
+
+class ModuleUnit:
+    """One parsed project module: its tree, text and file-wide facts (shared by every file that
+    imports it, as long as its content is the same)."""
+
+    def __init__(self, path: str, name: str, display: str, data: bytes, tree: ast.Module, source: SourceText):
+        self.path = path  # absolute path of the file
+        self.name = name  # the dotted module name it is imported as
+        self.display = display  # how messages name it ("data.py", "pkg/models.py")
+        self.digest = hashlib.sha256(data).hexdigest()
+        self.tree = tree
+        self.source = source
+        self.facts: FileFacts = file_facts(tree, source.text)
+        self.top_level = frozenset(id(stmt) for stmt in tree.body)
+        self.walrus = ":=" in source.text
+        self._offsets: Optional[list] = None
+
+    def line_offsets(self) -> list:
+        if self._offsets is None:
+            self._offsets = self.source.line_byte_offsets()
+        return self._offsets
+
+
+def parse_unit(path: str, name: str, display: str, data: bytes) -> Optional[ModuleUnit]:
+    """The unit for a module's bytes; None when it cannot be decoded or parsed, or is too large."""
+    try:
+        text = data.decode("utf-8")
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        if text.count("\n") > MAX_UNIT_LINES:
+            return None
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, filename=path)
+    except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
+        return None
+    return ModuleUnit(path, name, display, data, tree, SourceText(text))
+
+
+class ProgramFacts:
+    """The file-wide facts of the linted file and of every project module run with it: a fact
+    that may hold in one of them may hold for the program."""
+
+    def __init__(self, facts: Sequence[FileFacts]):
+        self.all: List[FileFacts] = list(facts)
+
+    @property
+    def parameters_may_be_frozen(self) -> bool:
+        return any(f.parameters_may_be_frozen for f in self.all)
+
+    @property
+    def forward_hook_sites(self):
+        return frozenset().union(*(f.forward_hook_sites for f in self.all))
+
+    @property
+    def unresolved_hooks(self) -> bool:
+        return any(f.unresolved_hooks for f in self.all)
+
+    @property
+    def defaults_changed(self) -> bool:
+        return any(f.defaults_changed for f in self.all)
+
+
+def is_main_guard(stmt: ast.stmt) -> bool:
+    """`if __name__ == "__main__":` — false in an imported module."""
+    if not isinstance(stmt, ast.If) or stmt.orelse or not isinstance(stmt.test, ast.Compare):
+        return False
+    test = stmt.test
+    sides = [test.left] + list(test.comparators)
+    return (len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)
+            and any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
+            and any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides))
+
+
+_LOADING = object()
+IDENTIFIER = re.compile(r"[^\W\d]\w*")
+
+
+@dataclass
+class _Loaded:
+    frames: Dict[str, object] = field(default_factory=dict)  # path -> module Frame, or _LOADING
+    stack: List[str] = field(default_factory=list)  # paths being run, outermost first
+    cyclic: set = field(default_factory=set)  # paths that take part in an import cycle
+
+
+class ImportsMixin:
+    """Runs imported project modules (see the module docstring). Needs `self.imports` (the
+    resolver, or None) and `self.unit` (the ModuleUnit whose code runs; None: the linted file)."""
+
+    def import_project(self, node: ast.ImportFrom) -> bool:
+        """Bind the names of a `from X import names` of a project module; False when it is not one
+        (the caller binds them as before)."""
+        unit = self.unit
+        frame = self.frame
+        if not frame.is_module or any(alias.name == "*" for alias in node.names):
+            return False
+        if unit is None and self.large:
+            return False  # a large file: a library's, not followed (speed)
+        top_level = unit.top_level if unit is not None else self.top_level_statements()
+        if id(node) not in top_level:
+            return False  # conditional (in an `if`, a `try`) or in a class body
+        hot_names = self.hot_names() if unit is None else None
+        if hot_names is not None and not any((alias.asname or alias.name) in hot_names for alias in node.names):
+            return False  # no hot code of the file uses what it imports
+        units = self.imports.resolve(unit, node.module, node.level)
+        if not units:
+            return False
+        loaded = self.__dict__.get("_loaded")
+        if loaded is not None and len(loaded.stack) >= MAX_DEPTH and units[-1].path not in loaded.stack:
+            return False  # too deep: names stay unknown (a cycle is still seen as one)
+        module_frame = None
+        for part in units:
+            module_frame = self.run_unit(part)
+            if module_frame is None:
+                break
+        for alias in node.names:
+            value = None
+            if module_frame is not None:
+                value = self.state.get(("v", module_frame.key, alias.name))
+            self.bind_name(alias.asname or alias.name, value or UNKNOWN)
+        return True
+
+    def hot_names(self):
+        """The imports worth following: all of them when the file's top-level code (outside
+        definitions) is hot, a script's; else the identifiers its hot functions and classes spell
+        (see Interpreter.hot). None: every name."""
+        cached = self.__dict__.get("_hot_names", False)
+        if cached is False:
+            definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+            hot = [stmt for stmt in self.tree.body if self.hot(stmt)]
+            if any(not isinstance(stmt, definitions) for stmt in hot):
+                cached = None
+            else:
+                lines = self.source.lines
+                cached = frozenset(IDENTIFIER.findall("".join(
+                    "".join(lines[stmt.lineno - 1:stmt.end_lineno]) for stmt in hot)))
+            self._hot_names = cached
+        return cached
+
+    def top_level_statements(self) -> frozenset:
+        cached = self.__dict__.get("_top_level")
+        if cached is None:
+            cached = self._top_level = frozenset(id(stmt) for stmt in self.tree.body)
+        return cached
+
+    def run_unit(self, unit: ModuleUnit):
+        """Run a module's top level once (as its first import does); its frame, or None when its
+        names cannot be trusted (a cycle, too many modules)."""
+        loaded: _Loaded = self.__dict__.setdefault("_loaded", _Loaded())
+        known = loaded.frames.get(unit.path)
+        if known is _LOADING:
+            start = loaded.stack.index(unit.path)
+            loaded.cyclic.update(loaded.stack[start:])
+            return None
+        if known is not None:
+            return None if unit.path in loaded.cyclic else known
+        if len(loaded.frames) >= MAX_UNITS or self.budget <= 0 or self.state.dead:
+            return None
+        module_frame = type(self.module_frame)(("m", unit.path), None, is_module=True)
+        module_frame.unit = unit
+        loaded.frames[unit.path] = _LOADING
+        loaded.stack.append(unit.path)
+        self.walrus_possible = self.walrus_possible or unit.walrus
+        facts = self.file if isinstance(self.file, ProgramFacts) else ProgramFacts([self.file])
+        if unit.facts not in facts.all:
+            facts.all.append(unit.facts)
+        self.file = facts
+        self.state.set(("v", module_frame.key, "__name__"), self.const(unit.name))
+        saved = (self.frame, self.statement, self.context, self.path)
+        try:
+            self.frame, self.context = module_frame, ()
+            self.exec_block([stmt for stmt in unit.tree.body if not is_main_guard(stmt)])
+        finally:
+            self.frame, self.statement, self.context, self.path = saved
+            loaded.stack.pop()
+        loaded.frames[unit.path] = module_frame
+        return None if unit.path in loaded.cyclic else module_frame
+
+    def switch_unit(self, unit: Optional[ModuleUnit]) -> None:
+        """Code of `unit` (None: the linted file) runs from now on: positions and texts are its."""
+        main = self.__dict__.get("_main_unit")
+        if main is None:
+            main = self._main_unit = (self.source, self.line_offsets, self.hot_offsets, self.large)
+        self.unit = unit
+        if unit is None:
+            self.source, self.line_offsets, self.hot_offsets, self.large = main
+        else:
+            self.source, self.line_offsets, self.hot_offsets, self.large = (
+                unit.source, unit.line_offsets(), None, False)
+
+    def foreign_why(self, why: Why) -> Why:
+        """A reason made in another module's code, naming that module."""
+        unit = self.unit
+        text = why.text.replace(f" on line {why.line}", f" in {unit.display} line {why.line}", 1)
+        if text == why.text:
+            text = f"{why.text} (in {unit.display})"
+        return ForeignWhy(why.line, why.column, text, why.category, why.gpu_only, why.move, None, why.changes,
+                          module=unit.display)
+
+    def tag_foreign_state(self, obj, state):
+        """A tensor state set by another module's code: a reason it made there names the module."""
+        why = state.why
+        if why is None or type(why) is not Why:
+            return state
+        old = self.state.get(("t", obj))
+        if old is not None and old.why is why:
+            return state
+        for source, _birth in state.inputs:  # handed on from what it was computed from
+            made = self.state.get(("t", source))
+            if made is not None and made.why is why:
+                return state
+        return state.with_(why=self.foreign_why(why))
