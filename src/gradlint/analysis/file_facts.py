@@ -7,6 +7,7 @@ never spells a name cannot call it.)
 from __future__ import annotations
 
 import ast
+import re
 from functools import cached_property
 from typing import FrozenSet, Optional, Tuple
 
@@ -16,6 +17,16 @@ FREEZE = api.REQUIRES_GRAD  # `requires_grad_(False)`, `.requires_grad = False`,
 (MODULE_HOOK,) = api.short_names(api.Kind.GLOBAL_FORWARD_HOOK)  # every module's output may be retained
 DEFAULT_CHANGER_NAMES = api.short_names(api.Kind.DEFAULT_CHANGER)
 PARAMETER_CONSTRUCTORS = api.short_names(api.Kind.PARAMETER) | api.short_names(api.Kind.UNINITIALIZED_PARAMETER)
+# Text that any freeze the tree could hold must contain (a superset: `requires_grad=True`,
+# `.requires_grad_()` and reads in an `if` test or a call argument never match): a call of the
+# in-place method with a flag, the attribute or keyword assigned something else than `True` (or
+# augmented, or a target in a tuple or with an annotation), the name in quotes (setattr, **kwargs),
+# any setattr, a Parameter constructor (whose flag may be positional).
+FREEZE_TEXT = re.compile(
+    rf"{re.escape(api.REQUIRES_GRAD_METHOD)}\s*\((?!\s*(?:True\s*)?\))"
+    rf"|{re.escape(FREEZE)}\s*(?:[-+*/%@&|^]|<<|>>|//|\*\*)?=(?!=)(?!\s*True\b)"
+    rf"|{re.escape(FREEZE)}\s*[,:]|[\"']{re.escape(FREEZE)}[\"']|\bsetattr\b"
+    rf"|\b(?:{'|'.join(sorted(map(re.escape, PARAMETER_CONSTRUCTORS)))})\s*\(")
 
 
 class FileFacts:
@@ -29,7 +40,7 @@ class FileFacts:
     @cached_property
     def parameters_may_be_frozen(self) -> bool:
         """Some code may freeze parameters: "a module output requires grad" is unprovable."""
-        if FREEZE not in self.text:
+        if FREEZE not in self.text or not FREEZE_TEXT.search(self.text):
             return False
         return any(freezes(node) if isinstance(node, ast.Call) else assigns_requires_grad(node)
                    for node in ast.walk(self.tree) if isinstance(node, _FREEZING))
