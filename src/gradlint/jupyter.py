@@ -122,7 +122,8 @@ class Checker:
         program = source.program
         history = _code_cells(source.cells, but=source.current)
         before = self._previous[1] if self._previous is not None and self._previous[0] == history else None
-        mapped = [(d, program.positions.to_source(d)) for d in check_program(program, self.settings())]
+        mapped = [(d, program.positions.to_source(d))
+                  for d in check_program(program, self.settings(), fix_lines=_lines_of(program, source.current))]
         self._previous = (_code_cells(source.cells), frozenset(_key(shown) for _, shown in mapped))
 
         def brought(d: Diagnostic) -> bool:
@@ -181,8 +182,18 @@ def _code_cells(cells: Dict[int, str], but: Optional[int] = None) -> Dict[int, s
     return {number: text for number, text in cells.items() if number != but and has_code(text)}
 
 
+def _lines_of(program, cell: Optional[int]) -> Optional[range]:
+    """The program lines of a cell: only findings there need fixes (the others are not shown with
+    one), which spares building fixes for every finding in the history."""
+    for segment in program.positions.segments:
+        if segment.cell == cell:
+            return range(segment.start, segment.start + segment.lines)
+    return None
+
+
 def _key(diagnostic: Diagnostic) -> Tuple[Any, ...]:
-    return diagnostic.cell, diagnostic.start, diagnostic.code, diagnostic.message
+    # not the message: a finding outside the cell being checked gets no fix, nor a "no fix" note
+    return diagnostic.cell, diagnostic.start, diagnostic.code
 
 
 def _replayable(cell: str) -> bool:

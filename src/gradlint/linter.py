@@ -51,14 +51,15 @@ AUTO = object()
 
 
 def lint_source(source: str, filename: str = "<string>", select: Optional[Sequence[str]] = None,
-                ignore: Optional[Sequence[str]] = None, *, exhaustive: bool = False, imports=AUTO) -> List[Diagnostic]:
+                ignore: Optional[Sequence[str]] = None, *, exhaustive: bool = False, imports=AUTO,
+                fix_lines: Optional[range] = None) -> List[Diagnostic]:
     """Lint Python source text; never raises for bad input (GL9xx diagnostics instead).
     `exhaustive` turns the analysis' speed shortcuts off (cold code, large files): the result must
     be the same, only slower (`bench/exhaustive.py` checks that on whole trees). `imports`: the
     resolver of the project's modules the file imports (`project.ProjectImports`; None: none is
     followed; default: the one for `filename`)."""
     with cyclic_gc_paused():
-        return _lint_source(source, filename, select, ignore, exhaustive, imports)
+        return _lint_source(source, filename, select, ignore, exhaustive, imports, fix_lines)
 
 
 def hot_offsets(tree: ast.Module, text: SourceText) -> List[int]:
@@ -68,7 +69,8 @@ def hot_offsets(tree: ast.Module, text: SourceText) -> List[int]:
 
 
 def _lint_source(source: str, filename: str, select: Optional[Sequence[str]],
-                 ignore: Optional[Sequence[str]], exhaustive: bool, imports=AUTO) -> List[Diagnostic]:
+                 ignore: Optional[Sequence[str]], exhaustive: bool, imports=AUTO,
+                 fix_lines: Optional[range] = None) -> List[Diagnostic]:
     if source.startswith("\ufeff"):
         source = source[1:]
     try:
@@ -87,7 +89,7 @@ def _lint_source(source: str, filename: str, select: Optional[Sequence[str]],
         if imports is AUTO:
             imports = for_file(filename)
         facts = analyse(tree, text, exhaustive, hot_offsets(tree, text), imports)
-        context = RuleContext(filename, text)
+        context = RuleContext(filename, text, fix_lines)
         found = [d for rule in RULES if selected(rule.code, select, ignore) for d in rule.check(facts, context)]
     except RecursionError:
         return [errors.file_error(errors.TOO_COMPLEX, filename, "too deeply nested to analyse")]
@@ -100,7 +102,8 @@ def _lint_source(source: str, filename: str, select: Optional[Sequence[str]],
     return sorted(found, key=Diagnostic.sort_key)
 
 
-def check_source(source: str, filename: str = "<string>", settings=None, imports=AUTO) -> List[Diagnostic]:
+def check_source(source: str, filename: str = "<string>", settings=None, imports=AUTO,
+                 fix_lines: Optional[range] = None) -> List[Diagnostic]:
     """`lint_source` plus what the user configured: rule selection, per-file-ignores and noqa
     comments (`# noqa: GL001`, `# gradlint: noqa`)."""
     from . import noqa
@@ -111,14 +114,14 @@ def check_source(source: str, filename: str = "<string>", settings=None, imports
     suppressions = noqa.file_suppressions(source)
     if suppressions.skip_file:
         return []
-    found = lint_source(source, filename, sorted(settings.enabled) or None, None, imports=imports)
+    found = lint_source(source, filename, sorted(settings.enabled) or None, None, imports=imports, fix_lines=fix_lines)
     found = settings.filter(found, filename)
     return noqa.filter_suppressed(found, source, suppressions)
 
 
-def check_program(program: Program, settings=None, imports=AUTO) -> List[Diagnostic]:
+def check_program(program: Program, settings=None, imports=AUTO, fix_lines: Optional[range] = None) -> List[Diagnostic]:
     """What the user is shown for a program, in program coordinates."""
-    return check_source(program.text, program.filename, settings, imports)
+    return check_source(program.text, program.filename, settings, imports, fix_lines)
 
 
 #: Above this many characters a program's fixes are checked when `--fix` applies them, not while

@@ -54,11 +54,17 @@ class Invalid(str):
 
 
 class RuleContext:
-    """What a rule may look at besides the facts."""
+    """What a rule may look at besides the facts. `fix_lines`: the lines whose findings want fixes
+    (None: all); a front end that shows only some findings (the IPython extension: the cell about
+    to run) spares building the others' fixes."""
 
-    def __init__(self, filename: str, source):
+    def __init__(self, filename: str, source, fix_lines: Optional[range] = None):
         self.filename = filename
         self.source = source  # analysis.source.SourceText
+        self.fix_lines = fix_lines
+
+    def wants_fix(self, span: Span) -> bool:
+        return self.fix_lines is None or span.line in self.fix_lines
 
 
 def origin_of(why) -> Optional[Origin]:

@@ -104,7 +104,7 @@ and optimizers accept `w`; it is safe.
             # None in some iterations of a loop only (a leaf rebound in a loop wants rebinding a
             # leaf, not retain_grad()): no automatic fix.
             fix, why_not = None, None
-            if not read.loops:
+            if not read.loops and context.wants_fix(read.span):
                 fix = scaled_leaf_fix(read, context.source)
                 if fix is None:
                     fix, why_not = retain_plan(read, context.source, facts.tree)

@@ -68,12 +68,13 @@ stored on a module (it becomes a registered parameter).
             why = read.state.why
             if read.late_retain or why is None or why.category is not Category.MOVED:
                 continue
-            fix = moved_leaf_fix(read, context.source, facts.tree)
-            message = self.message(read)
-            if fix is None and written_in_place(read, context.source, facts.tree):
-                message += IN_PLACE_ADVICE
-            elif fix is None and not filled_after_fix(read):
-                message += f" (no fix: no backward() before this read is shown to reach `{read.subject}`)"
+            fix, message = None, self.message(read)
+            if context.wants_fix(read.span):
+                fix = moved_leaf_fix(read, context.source, facts.tree)
+                if fix is None and written_in_place(read, context.source, facts.tree):
+                    message += IN_PLACE_ADVICE
+                elif fix is None and not filled_after_fix(read):
+                    message += f" (no fix: no backward() before this read is shown to reach `{read.subject}`)"
             yield self.diagnostic(context, read.span, message, origin_of(why), fix)
 
     @staticmethod

@@ -62,7 +62,7 @@ inside a larger statement or in a helper stays, and does nothing more.
                 continue
             state = read.state
             origin = Origin(Location(state.retain_line, 1), f"retain_grad() on line {state.retain_line}")
-            fix, why_not = retain_plan(read, context.source, facts.tree)
+            fix, why_not = retain_plan(read, context.source, facts.tree) if context.wants_fix(read.span) else (None, None)
             message = self.message(read) + (f" (no fix: {why_not})" if why_not else "")
             yield self.diagnostic(context, read.span, message, origin, fix)
 

@@ -54,6 +54,9 @@ should be made is a design choice; the message says how.
     def check(self, facts, context):
         for argument in facts.optimizer_arguments:
             why = argument.state.why
+            if not context.wants_fix(argument.span):
+                yield self.diagnostic(context, argument.span, self.message(argument), origin_of(why))
+                continue
             if why is not None and why.category is Category.MOVED:
                 fix = moved_leaf_fix(argument, context.source, facts.tree)
             else:
