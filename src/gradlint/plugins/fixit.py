@@ -302,8 +302,16 @@ class _GradlintRule:
 
 
 def _examples(code: str) -> Tuple[List[Union[str, Valid]], List[Union[str, Invalid]]]:
+    """The rule's own examples, with the range and fixed text each invalid one states (Fixit's
+    columns count from 0)."""
     rule = RULES_BY_CODE[code]
-    return [Valid(example) for example in rule.valid], [Invalid(example) for example in rule.invalid]
+    return [Valid(example) for example in rule.valid], [_invalid(example) for example in rule.invalid]
+
+
+def _invalid(example) -> Invalid:
+    line, column, end_line, end_column = example.range
+    return Invalid(str(example), range=CodeRange(CodePosition(line, column - 1), CodePosition(end_line, end_column - 1)),
+                   expected_replacement=example.fixed if example.applicability == "safe" else None)
 
 
 _GL001_VALID, _GL001_INVALID = _examples("GL001")
@@ -350,24 +358,7 @@ class MovedLeafGrad(_GradlintRule, LintRule):
 
     CODE = "GL002"
     VALID = _GL002_VALID
-    INVALID = [
-        *_GL002_INVALID,
-        Invalid(
-            """
-            import torch
-            w = torch.randn(3, requires_grad=True).double()
-            (w * 2).sum().backward()
-            print(w.grad)
-            """,
-            range=CodeRange(CodePosition(4, 8), CodePosition(4, 12)),
-            expected_replacement="""
-            import torch
-            w = torch.randn(3).double().requires_grad_()
-            (w * 2).sum().backward()
-            print(w.grad)
-            """,
-        ),
-    ]
+    INVALID = _GL002_INVALID
 
 
 class LateRetainGrad(_GradlintRule, LintRule):
