@@ -109,7 +109,7 @@ class ExpressionsMixin:
         """Check a `.grad` read; its value is None when every path makes it a finding."""
         if self.check_grad_read(subject, base, span):
             return self.const(None)
-        return UNKNOWN
+        return self.graph_grad(subject, base) or UNKNOWN
 
     def attribute_value(self, base: Value, name: str, node) -> Value:
         out = NOTHING

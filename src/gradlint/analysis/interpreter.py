@@ -32,6 +32,7 @@ from .statements import StatementsMixin
 from .values import (NOTHING, UNKNOWN, Epoch, Leaf, Obj, Retain, T, TensorState, Value, Why, ordered)
 from .visits import Path, Visit, verdict
 
+LATE_OR_NOT = frozenset({Retain.NO, Retain.LATE})  # retained after the backward on some paths, not at all on others
 STATEMENT_BUDGET = 100_000  # statements executed per file, inlining and loop passes included
 LARGE_FILE_LINES = 2_000
 COLD_STATEMENT_LINES = 20
@@ -469,6 +470,8 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
                 retain = (state.retain - {Retain.NO}) | {kind}
             else:
                 retain = state.retain | {kind}
+                if Retain.LATE in state.retain and state.retain_epoch != epoch.count:
+                    retain |= {Retain.EARLY}  # retained late for an earlier backward: before this one
             self.set_tensor_state(obj, state.with_(
                 retain=retain, retain_epoch=epoch.count, retain_line=node.lineno,
                 backward_line=self.state.get("backward_line") or 0, retain_statement=self.statement))
@@ -519,7 +522,7 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
                 return {}
             if state.retain == {Retain.NO}:
                 found.setdefault(False, []).append(state)
-            elif (state.retain == {Retain.LATE} and state.retain_epoch == epoch.count
+            elif (Retain.LATE in state.retain and state.retain <= LATE_OR_NOT and state.retain_epoch == epoch.count
                   and state.retain_epoch >= epoch.floor):
                 found.setdefault(True, []).append(state)
             else:

@@ -8,7 +8,8 @@ from typing import List, Optional, Tuple
 from . import torch_api as api
 from .arguments import Args, Kwargs
 from .source import shorten
-from .values import (NOTHING, UNKNOWN, Category, Children, Hooks, Leaf, Obj, Shape, T, TensorState, Value, Why, ordered)
+from .values import (NOTHING, UNKNOWN, Category, Children, Hooks, Leaf, Obj, Retain, Shape, T, TensorState, Value, Why,
+                     ordered)
 
 Kind = api.Kind
 FLOAT32 = api.DefaultDtype.FLOAT.value
@@ -18,11 +19,42 @@ class TorchCallsMixin:
     def run_backward(self, node, args: Args, kwargs: Kwargs, inputs_position: int, roots: Value = NOTHING) -> None:
         """`backward()`; with `inputs=`, the tensors named there get their .grad filled (and
         retain it from then on, leaves or not), as if retain_grad() ran just before. `roots`: the
-        tensor differentiated (what it reaches is known only without `inputs=`)."""
+        tensor differentiated (what it reaches is known only without `inputs=`). With a literal
+        `create_graph=True` (the argument just before `inputs`), the leaves' .grad it fills are
+        non-leaves (see graph_grad)."""
         inputs = self.argument(args, kwargs, "inputs", inputs_position)
         if inputs is not None:
             self.retain(self.flatten_tensors(inputs[1]), node)
         self.backward(node, roots if inputs is None else NOTHING)
+        graph = inputs is None and self.flag(args, kwargs, "create_graph", inputs_position - 1, False) is True
+        self.state.set("create_graph", (self.epoch().count, node.lineno) if graph else False)
+
+    def graph_grad(self, subject, base: Value) -> Optional[Value]:
+        """`x.grad` of a requires-grad leaf right after a `backward(create_graph=True)` on every
+        path: the gradient with its graph, a non-leaf (or, for a gradient that does not depend on
+        anything requiring grad, a tensor without grad: None-.grad either way, unless it is asked
+        for grad later). The same object at every read until the next backward. None: not known."""
+        made = self.state.get("create_graph")
+        epoch = self.epoch()
+        if not made or len(base) != 1 or made[0] != epoch.count or made[0] <= epoch.floor:
+            return None
+        (obj,) = base
+        if obj.sort is not T.TENSOR:
+            return None
+        state = self.tensor_state(obj)
+        if state.leaf != {Leaf.RG_LEAF} or state.retain != {Retain.NO}:  # `x.grad = g`, or escaped
+            return None
+        key = ("graph grad", obj, made[0])
+        value = self.state.get(key)
+        if value is None:
+            text = (f"`{self.source.segment(subject)}.grad` on line {subject.lineno} is the gradient "
+                    f"`backward(create_graph=True)` on line {made[1]} computed with its graph")
+            grad = self.new_tensor(subject, {Leaf.NONLEAF}, Why(subject.lineno, subject.col_offset, text),
+                                   key=key, device=obj.device, dtype=obj.dtype)
+            grad.extra["maybe_plain"] = True
+            value = frozenset({grad})
+            self.state.set(key, value)
+        return value
 
     def register_hook(self, receiver: Value, node, args: Args) -> None:
         """`module.register_forward_hook(fn)`: fn runs on each output of that module (from here
@@ -369,6 +401,8 @@ class TorchCallsMixin:
             leaf = set(state.leaf)
             if flag is True and Leaf.PLAIN in leaf:
                 leaf = (leaf - {Leaf.PLAIN}) | {Leaf.RG_LEAF}
+            elif flag is True and obj.extra.get("maybe_plain"):  # a gradient that may not require grad
+                leaf = leaf | {Leaf.RG_LEAF}
             elif flag is False and Leaf.RG_LEAF in leaf:
                 leaf = (leaf - {Leaf.RG_LEAF}) | {Leaf.PLAIN}
             elif flag is None:
@@ -494,8 +528,10 @@ class TorchCallsMixin:
             if as_dtype is not None:
                 dtype = as_dtype
                 continue
-            if any(o.sort is T.TENSOR or o.sort is T.UNKNOWN for o in value):
+            if any(o.sort is T.TENSOR for o in value) or isinstance(args[position][0], ast.Starred):
                 return None, None, False, False  # `.to(other)`: whatever `other` is
+            # Anything else, even unknown (a device parameter, `pl_module.device`, or a dtype or
+            # tensor after all), moves a CPU tensor to a GPU only by copying it: "?".
             device = self.device_name(value) if self.is_device_like(value) else "?"
         if "device" in kwargs:
             same = self.same_placement(kwargs["device"][1])

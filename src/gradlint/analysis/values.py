@@ -112,6 +112,9 @@ class Binding:
     node: Any = field(default=None, compare=False)  # the target (fixes copy its exact source)
 
 
+NOT_RETAINED = frozenset({Retain.NO})  # (a path without a retain_grad() keeps the other's retain count)
+
+
 @dataclass(frozen=True)
 class TensorState:
     """What may be true of a tensor object on the paths reaching a point."""
@@ -137,7 +140,8 @@ class TensorState:
             retain=self.retain | other.retain,
             why=self.why or other.why,
             created_epoch=self.created_epoch if self.created_epoch == other.created_epoch else -1,
-            retain_epoch=self.retain_epoch if self.retain_epoch == other.retain_epoch else -1,
+            retain_epoch=(other.retain_epoch if self.retain == NOT_RETAINED else self.retain_epoch
+                          if other.retain == NOT_RETAINED or self.retain_epoch == other.retain_epoch else -1),
             retain_line=self.retain_line or other.retain_line,
             backward_line=self.backward_line or other.backward_line,
             binding=self.binding + tuple(b for b in other.binding if b not in self.binding),

@@ -70,5 +70,7 @@ inside a larger statement or in a helper stays, and does nothing more.
     def message(read) -> str:
         subject, state = read.subject, read.state
         after = f" on line {state.backward_line}" if state.backward_line else ""
+        mixed = any(len(s.retain) > 1 for s in read.states or (state,))  # not called at all on some paths
+        where = ", on the paths where it ran at all" if mixed else ""
         return (f"`{subject}.grad` {none_verdict(read)}: {subject}.retain_grad() on line {state.retain_line} "
-                f"ran after backward(){after}; call it before backward()")
+                f"ran after backward(){after}{where}; call it before backward()")
