@@ -11,6 +11,7 @@ cannot be reproduced the notebook is not written.
 from __future__ import annotations
 
 import json
+from functools import cached_property
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .. import errors
@@ -181,11 +182,19 @@ class NotebookFile(Source):
         return self.sources.get(cell, cell_source(self.notebook.cells[cell - 1]))
 
     def file_location(self, cell: Optional[int], location: Location) -> Optional[Location]:
-        from .notebook_json import NotebookText
-        if cell is None:
+        if cell is None or self._json_text is None:
             return None
         try:
-            return NotebookText(self.data).file_location(cell, location)
+            return self._json_text.file_location(cell, location)
+        except (ValueError, IndexError):
+            return None
+
+    @cached_property
+    def _json_text(self):
+        """The notebook's JSON text with where each cell's source strings are (read once)."""
+        from .notebook_json import NotebookText
+        try:
+            return NotebookText(self.data)
         except (ValueError, IndexError, UnicodeDecodeError):
             return None
 
