@@ -29,6 +29,7 @@ BINDINGS = {
     "tuple": ("h, k = x * 3, x * 4", "h"),
     "module_output": ("h = lin(x)", "h"),
     "index_view": ("h = x[1:]", "h"),
+    "written_buffer": ("h = torch.zeros(3)\nh[:] = x * 3", "h"),
 }
 KINDS = ("missing", "late")
 CONTEXTS = ("module", "helper", "forward", "loop")

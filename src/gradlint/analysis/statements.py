@@ -236,9 +236,10 @@ class StatementsMixin:
         elif isinstance(target, ast.Starred):
             self.bind(target.value, frozenset({self.new_container(target, T.LIST, Shape(summary=value))}), stmt)
 
-    def record_binding(self, value: Value, stmt, text: str, node=None) -> None:
+    def record_binding(self, value: Value, stmt, text: str, node=None, made_here: bool = False) -> None:
         """Remember which statement bound a tensor to which name (where a fix inserts retain_grad):
-        assignments, `for` targets, and walruses (recorded on the statement holding them)."""
+        assignments, `for` targets, and walruses (recorded on the statement holding them).
+        `made_here`: the statement made the (existing) tensor a non-leaf, by writing into it."""
         if isinstance(stmt, ast.NamedExpr):
             stmt = self.statement
             if stmt is None:
@@ -260,7 +261,7 @@ class StatementsMixin:
                                                           for b in state.binding):
                     in_time = state.created_epoch == epoch.count and state.created_epoch >= epoch.floor
                     binding = Binding(stmt, text, sure, stmt.lineno, in_time, stmt.col_offset,
-                                      state.birth > self.statement_births, tensors, node)
+                                      made_here or state.birth > self.statement_births, tensors, node)
                     self.set_tensor_state(obj, state.with_(binding=state.binding + (binding,)))
 
     def bind_unpacked(self, targets, value: Value, stmt) -> None:
@@ -341,6 +342,9 @@ class StatementsMixin:
                 self.escape(value)
         if base and all(o.sort in (T.LIST, T.DICT) for o in base):
             self.record_binding(value, stmt, self.source.segment(target), target)
+        elif isinstance(target.value, ast.Name) and base and all(o.sort is T.TENSOR for o in base):
+            # `out[1:] = x * 2` made `out` part of the graph here: a retain can follow this statement
+            self.record_binding(base, stmt, target.value.id, target.value, made_here=True)
 
     # ----------------------------------------------------------------- branches
     def stmt_If(self, node: ast.If) -> None:

@@ -168,15 +168,20 @@ def placeable(binding, where: Layout) -> bool:
 
 
 def is_target_of(where: Layout, target, statement) -> bool:
-    """The target node is one of the statement's targets (not a walrus inside its value)."""
+    """The target node is one of the statement's targets (not a walrus inside its value), or the
+    tensor a target writes into (`out` in `out[1:] = x * 2`)."""
     node = where.find(target)
     if node is None:
         return False
+    child = node
     for ancestor in where.ancestors(node):
         if ancestor is statement:
             return True
-        if not isinstance(ancestor, (ast.Tuple, ast.List, ast.Starred)):
+        written_into = isinstance(ancestor, ast.Subscript) and ancestor.value is child \
+            and isinstance(ancestor.ctx, ast.Store)
+        if not (written_into or isinstance(ancestor, (ast.Tuple, ast.List, ast.Starred))):
             return False
+        child = ancestor
     return False
 
 
