@@ -6,16 +6,13 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
 from ..diagnostic import Diagnostic
+from ..errors import FILE_ERROR_NAMES  # the GL9xx names live with their docs
 
 README_URL = "https://github.com/gradlint/gradlint"
 FORMATS = ("concise", "full", "json", "json-lines", "github", "sarif", "junit")
 #: Formats meant for people: they get the summary line ("Found 2 errors.").
 TEXT_FORMATS = ("concise", "full")
 
-FILE_ERROR_NAMES = {
-    "GL900": "syntax-error", "GL901": "decode-error", "GL902": "read-error",
-    "GL903": "too-complex", "GL904": "notebook-error", "GL999": "internal-error",
-}
 
 
 def rule_url(code: str) -> Optional[str]:

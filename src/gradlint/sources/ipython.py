@@ -139,16 +139,17 @@ def neutralise(source: str) -> CellText:
     indent, dedented = leading_indent(lines)
     if indent:
         lines = [line[len(indent):] if number in dedented else line for number, line in enumerate(lines, 1)]
-    text, replaced, error = _neutralise_magics(lines, breaks)
+    text, replaced, error = _neutralise_magics(lines, breaks, compile_first=bool(indent))
     return CellText(text, frozenset(replaced), error, indent, frozenset(dedented))
 
 
-def _neutralise_magics(lines: List[str], breaks: List[str]) -> Tuple[Optional[str], Set[int], Optional[SyntaxError]]:
+def _neutralise_magics(lines: List[str], breaks: List[str],
+                       compile_first: bool) -> Tuple[Optional[str], Set[int], Optional[SyntaxError]]:
     lines = list(lines)
-    joined = "".join(line + (breaks[i] if i < len(breaks) else "") for i, line in enumerate(lines))
-    error = _compiles(joined)
-    if error is None:
-        return joined, set(), None
+    if compile_first:  # the dedented text may be plain Python (the text as given was compiled already)
+        joined = "".join(line + (breaks[i] if i < len(breaks) else "") for i, line in enumerate(lines))
+        if _compiles(joined) is None:
+            return joined, set(), None
     replaced: Set[int] = set()
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is not None and lines[first].lstrip().startswith("%%"):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from ..diagnostic import Diagnostic, Edit, Fix, Location, Origin
@@ -154,6 +154,3 @@ class PositionMap:
 
 IDENTITY = PositionMap()
 
-
-def with_cell(diagnostic: Diagnostic, cell: Optional[int]) -> Diagnostic:
-    return replace(diagnostic, cell=cell)
