@@ -104,3 +104,28 @@ def test_a_dependency_created_later_changes_the_cached_result(project):
     assert json.loads(cli("--output-format", "json", "main.py", cwd=project).output) == []
     (project / "helpers.py").write_text(DATA)
     assert [d["code"] for d in json.loads(cli("--output-format", "json", "main.py", cwd=project).output)] == ["GL001"]
+
+
+@pytest.mark.parametrize("imports, call, found", [
+    ("import data", "data.sample(8)", True),
+    ("import data as d", "d.sample(8)", True),
+    ("import data, math", "data.sample(8)", False),  # one of them is not the project's: as before
+    ("try:\n    import data\nexcept ImportError:\n    data = None", "data.sample(8)", False),
+    ("import data\ndata = object()", "data.sample(8)", False),
+])
+def test_import_module_forms(project, imports, call, found):
+    text = f"import torch\n{imports}\n\nx = {call}\n(x ** 2).sum().backward()\nprint(x.grad)\n"
+    findings = lint_source(text, filename=str(project / "main.py"), imports=ProjectImports(str(project / "main.py")))
+    assert [f.code for f in findings] == (["GL001"] if found else [])
+
+
+def test_import_of_a_submodule_sets_the_package_attribute(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "data.py").write_text(DATA)
+    main = tmp_path / "main.py"
+    for imports, call, count in [("import pkg.data", "pkg.data.sample(8)", 1),
+                                 ("import pkg.data as data", "data.sample(8)", 1),
+                                 ("import pkg", "pkg.data.sample(8)", 0)]:  # not imported: AttributeError
+        text = f"import torch\n{imports}\n\nx = {call}\n(x ** 2).sum().backward()\nprint(x.grad)\n"
+        assert len(lint_source(text, filename=str(main), imports=ProjectImports(str(main)))) == count, imports

@@ -93,6 +93,9 @@ class CallsMixin(TorchCallsMixin, InliningMixin, BuiltinCallsMixin):
                 out |= self.instance_method(obj, name, node, args, kwargs)
             elif obj.sort in (T.LIST, T.TUPLE, T.DICT):
                 out |= self.container_method(obj, name, node, args, kwargs)
+            elif obj.sort is T.MODULE:
+                for function in self.module_attribute(obj, name):
+                    out |= self.call_object(function, node, args, kwargs)
             elif obj.sort is T.CONST or obj.sort is T.OPTIMIZER:
                 out |= self.opaque()
             elif kind is not Kind.BACKWARD and kind is not Kind.RETAIN_GRAD:

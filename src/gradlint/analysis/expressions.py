@@ -120,6 +120,8 @@ class ExpressionsMixin:
                 out |= self.tensor_attribute(obj, name, node)
             elif obj.sort in (T.INSTANCE, T.TORCH_MODULE, T.CLASS):
                 out |= self.object_attribute(obj, name)
+            elif obj.sort is T.MODULE:
+                out |= self.module_attribute(obj, name)
             elif obj.sort is T.TUPLE and name in api.PAIR_FIELDS:
                 shape = self.shape(obj)
                 index = api.PAIR_FIELDS.index(name)

@@ -7,8 +7,9 @@ file. The analysis does not find files: the pipeline gives it an `imports` resol
 `gradlint.project`) whose `resolve(unit, module, level)` returns the `ModuleUnit`s to run, parent
 packages first (None: not a module of the project).
 
-Precision first: only an unconditional `from X import names` at the top level of a module is
-followed. An unresolvable, star or conditional import, or one in a cycle, binds nothing known (as
+Precision first: only an unconditional `from X import names`, `import X` or `import pkg.mod [as m]`
+at the top level of a module is followed (a project module `import X` binds is a `T.MODULE` object
+whose attributes are what its top level bound). An unresolvable, star or conditional import, or one in a cycle, binds nothing known (as
 before). Findings are only ever reported in the linted file: `.grad` reads, optimizer arguments,
 bindings (where a fix would go) and unanalysed statements in another module are not recorded, and a
 reason made in another module names it (`ForeignWhy`: "`2 * torch.rand(...)` in data.py line 2
@@ -24,7 +25,7 @@ from typing import Dict, List, Optional, Sequence
 
 from .file_facts import FileFacts, file_facts
 from .source import SourceText
-from .values import UNKNOWN, Why
+from .values import UNKNOWN, Obj, T, Value, Why
 
 MAX_UNITS = 16  # project modules run per linted file
 MAX_DEPTH = 2  # imports followed from the linted file (1), and from what it imports (2)
@@ -121,6 +122,7 @@ class _Loaded:
     frames: Dict[str, object] = field(default_factory=dict)  # path -> module Frame, or _LOADING
     stack: List[str] = field(default_factory=list)  # paths being run, outermost first
     cyclic: set = field(default_factory=set)  # paths that take part in an import cycle
+    modules: Dict[str, Obj] = field(default_factory=dict)  # path -> the object `import X` binds
 
 
 class ImportsMixin:
@@ -130,35 +132,88 @@ class ImportsMixin:
     def import_project(self, node: ast.ImportFrom) -> bool:
         """Bind the names of a `from X import names` of a project module; False when it is not one
         (the caller binds them as before)."""
-        unit = self.unit
-        frame = self.frame
-        if not frame.is_module or any(alias.name == "*" for alias in node.names):
+        if any(alias.name == "*" for alias in node.names) or not self.may_follow(node):
             return False
-        if unit is None and self.large:
-            return False  # a large file: a library's, not followed (speed)
-        top_level = unit.top_level if unit is not None else self.top_level_statements()
-        if id(node) not in top_level:
-            return False  # conditional (in an `if`, a `try`) or in a class body
-        hot_names = self.hot_names() if unit is None else None
-        if hot_names is not None and not any((alias.asname or alias.name) in hot_names for alias in node.names):
-            return False  # no hot code of the file uses what it imports
-        units = self.imports.resolve(unit, node.module, node.level)
-        if not units:
+        units = self.project_units(node.module, node.level)
+        if units is None:
             return False
-        loaded = self.__dict__.get("_loaded")
-        if loaded is not None and len(loaded.stack) >= MAX_DEPTH and units[-1].path not in loaded.stack:
-            return False  # too deep: names stay unknown (a cycle is still seen as one)
-        module_frame = None
-        for part in units:
-            module_frame = self.run_unit(part)
-            if module_frame is None:
-                break
+        frames = self.run_units(units)
+        module_frame = frames[-1] if len(frames) == len(units) else None
         for alias in node.names:
             value = None
             if module_frame is not None:
                 value = self.state.get(("v", module_frame.key, alias.name))
             self.bind_name(alias.asname or alias.name, value or UNKNOWN)
         return True
+
+    def import_project_modules(self, node: ast.Import) -> bool:
+        """Bind the names of an `import X`, `import pkg.mod` or `import pkg.mod as m` whose every
+        module is the project's (False: leave the whole statement to the caller). As in Python,
+        `import pkg.mod` binds `pkg`, and each submodule becomes an attribute of its package."""
+        if not self.may_follow(node):
+            return False
+        found = [self.project_units(alias.name, 0) for alias in node.names]
+        if any(units is None or len(units) != alias.name.count(".") + 1
+               for alias, units in zip(node.names, found)):
+            return False  # a namespace package or another library among them: as before
+        for alias, units in zip(node.names, found):
+            frames = self.run_units(units)
+            modules = [self.module_object(unit) for unit in units[:len(frames)]]
+            for package, (submodule, unit) in zip(frames, zip(modules[1:], units[1:])):
+                self.state.set(("v", package.key, unit.name.rsplit(".", 1)[-1]), frozenset({submodule}))
+            bound = modules[-1] if alias.asname else modules[0] if modules else None
+            complete = len(frames) == len(units)
+            self.bind_name(alias.asname or alias.name.split(".")[0],
+                           frozenset({bound}) if bound is not None and (complete or not alias.asname) else UNKNOWN)
+        return True
+
+    def may_follow(self, node: ast.stmt) -> bool:
+        """Whether an import statement is one the analysis follows: unconditional, at the top level
+        of a module, and (in the linted file) importing names its hot code uses."""
+        if not self.frame.is_module or (self.unit is None and self.large):
+            return False  # a large file: a library's, not followed (speed)
+        top_level = self.unit.top_level if self.unit is not None else self.top_level_statements()
+        if id(node) not in top_level:
+            return False  # conditional (in an `if`, a `try`) or in a class body
+        hot_names = self.hot_names() if self.unit is None else None
+        if hot_names is None:
+            return True
+        bound = [alias.asname or alias.name.split(".")[0] for alias in node.names]
+        return any(name in hot_names for name in bound)  # else no hot code uses what it imports
+
+    def project_units(self, module: Optional[str], level: int) -> Optional[List[ModuleUnit]]:
+        """The project modules to run for an import (parent packages first); None: not the
+        project's, or too deep to follow (its names stay unknown)."""
+        units = self.imports.resolve(self.unit, module, level)
+        if not units:
+            return None
+        loaded = self.__dict__.get("_loaded")
+        if loaded is not None and len(loaded.stack) >= MAX_DEPTH and units[-1].path not in loaded.stack:
+            return None  # too deep (a cycle is still seen as one)
+        return units
+
+    def run_units(self, units: List[ModuleUnit]) -> list:
+        """Run units in order until one's names cannot be trusted: the frames of those that ran."""
+        frames = []
+        for unit in units:
+            frame = self.run_unit(unit)
+            if frame is None:
+                break
+            frames.append(frame)
+        return frames
+
+    def module_object(self, unit: ModuleUnit) -> Obj:
+        """The object `import X` binds for a project module that ran (one per module)."""
+        loaded: _Loaded = self.__dict__["_loaded"]
+        obj = loaded.modules.get(unit.path)
+        if obj is None:
+            obj = loaded.modules[unit.path] = Obj(T.MODULE, site=("m", unit.path), label=unit.name)
+        return obj
+
+    def module_attribute(self, module: Obj, name: str) -> Value:
+        """`X.name` of an imported project module: what its top level bound (its frame key is the
+        object's site)."""
+        return self.state.get(("v", module.site, name)) or UNKNOWN
 
     def hot_names(self):
         """The imports worth following: all of them when the file's top-level code (outside

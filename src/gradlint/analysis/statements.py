@@ -181,6 +181,8 @@ class StatementsMixin:
         self.eval(node.test)
 
     def stmt_Import(self, node: ast.Import) -> None:
+        if self.imports is not None and self.import_project_modules(node):  # the project's (imports.py)
+            return
         for alias in node.names:
             if alias.asname:
                 self.bind_name(alias.asname, self.qual(alias.name))

@@ -27,6 +27,7 @@ class T(enum.Enum):
     CONST = "const"  # a Python literal (number, string, bool, None, dtype, device string)
     PARAMETERS = "parameters"  # the iterator from module.parameters() and friends
     OPTIMIZER = "optimizer"
+    MODULE = "module"  # a module of the project, imported with `import X` (site: its frame's key)
     UNKNOWN = "unknown"
 
 
