@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The cost of following the project's own imports (gradlint/project.py, analysis/imports.py).
 
-    python bench/cross_file.py [--runs 3]
+    python bench/cross_file.py [--runs 3] [DIR ...]
 
 In one process, on the same files, with imports followed (the default) and with none followed
 (`imports=None`), medians of --runs runs:
@@ -9,6 +9,7 @@ In one process, on the same files, with imports followed (the default) and with 
            they import each other a lot (relative imports inside torch.optim, torch.nn...)
   project  a generated multi-module project (a package with models, data and Grad-CAM helpers,
            and 40 training scripts importing them)
+  DIR...   real projects named on the command line (their files that pass the pre-filter)
 It prints the seconds, the ratio, the project modules run per file and the findings either way
 (following imports may only add findings).
 """
@@ -32,7 +33,11 @@ from gradlint.project import for_file  # noqa: E402
 
 def torch_files():
     import torch
-    root = os.path.dirname(torch.__file__)
+    return hot_files(os.path.dirname(torch.__file__))
+
+
+def hot_files(root: str) -> list:
+    """The .py files under root that pass the pre-filter (the only ones analysed)."""
     files = []
     for directory, _dirs, names in os.walk(root):
         for name in names:
@@ -134,7 +139,11 @@ def report(label: str, files, runs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("projects", nargs="*", metavar="DIR",
+                        help="real projects to measure too (e.g. a checkout of learn2learn)")
     args = parser.parse_args()
+    for directory in args.projects:
+        report(os.path.basename(os.path.abspath(directory))[:8], hot_files(directory), args.runs)
     try:
         report("torch", torch_files(), args.runs)
     except ImportError:
