@@ -45,7 +45,7 @@ def test_retain_fixes(body, expected):
 
 def test_no_fix_where_the_backward_is_not_shown_to_reach_the_tensor():
     # The branches join before the backward: the analysis cannot show which tensor it reached, and
-    # a retain fix is offered only where it is proven to fill the read (issue 11, root cause 8).
+    # a retain fix is offered only where it is proven to fill the read.
     source = HEAD + "if len(x) > 1:\n    y = x * 2\nelse:\n    y = x * 3\ny.sum().backward()\nprint(y.grad)\n"
     (diagnostic,) = lint_source(source)
     assert diagnostic.fix is None and "no fix: no backward() before this read is shown to reach `y`" in diagnostic.message
@@ -75,7 +75,7 @@ def test_line_endings_bom_and_cookie_are_kept():
 
 
 @pytest.mark.parametrize("line, expected", [
-    # grad is asked for after the move: the same draws and values (issue 11, root causes 2 and 3)
+    # grad is asked for after the move: the same draws and values
     ("w = torch.randn(3, requires_grad=True).cuda()", "w = torch.randn(3).cuda().requires_grad_()"),
     ("w = torch.randn(3, requires_grad=True,).double()", "w = torch.randn(3,).double().requires_grad_()"),
     ("w = torch.randn(3, requires_grad=True).to(torch.float64)", "w = torch.randn(3).to(torch.float64).requires_grad_()"),
@@ -261,7 +261,7 @@ def test_a_condition_decided_early_drops_its_leaf_guards():
     assert [d.line for d in lint_source(source)] == [7]
 
 
-# -- retain fixes at the byte level (issue 11, root causes 9 and 15) ------------------------------
+# -- retain fixes at the byte level ------------------------------
 
 @pytest.mark.parametrize("data, expected", [
     # a CR-only file

@@ -3,7 +3,7 @@ rewrite, GL004's): binding forms crossed with what follows the binding (in-place
 without grad, through an alias, a helper) and the contexts it runs in (module, function, loop,
 returned by a helper). Each program runs under real torch before and after `--fix` (safe only) and
 `--fix --unsafe-fixes`: no new exception, the same printed values, no `.grad` read left None without
-a finding, and a second fix changes nothing (issue 11)."""
+a finding, and a second fix changes nothing."""
 from __future__ import annotations
 
 import contextlib
