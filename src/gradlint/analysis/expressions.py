@@ -551,7 +551,7 @@ class ExpressionsMixin:
         why = None
         if Leaf.NONLEAF in leaf:
             why = Why(node.lineno, node.col_offset, f"`{text}` on line {node.lineno} computed it",
-                      Category.COMPUTED) if hasattr(node, "lineno") else None
+                      Category.COMPUTED, node=node) if hasattr(node, "lineno") else None
         result = self.new_tensor(node, leaf, why, key=key, device=devices.pop() if len(devices) == 1 else None,
                                  dtype=dtypes.pop() if len(dtypes) == 1 else None, inputs=self.graph_inputs(operands))
         if view is not False and operands:

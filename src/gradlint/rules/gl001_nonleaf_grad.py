@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..analysis.values import Category
 from ..fixes.retain import retain_plan
 from ..fixes.scaled import scaled_leaf_fix
+from .advice import leaf_first_advice
 from .base import Invalid, Rule, none_verdict, origin_of
 
 
@@ -122,9 +123,8 @@ and optimizers accept `w`; it is safe.
         if read.loops and read.loops[-1].later:
             advice = (f"to step a leaf in a loop, rebind a leaf: {subject} = (...).detach().requires_grad_()"
                       if subject.isidentifier() else advice)
-        elif why is not None and "requires_grad=True" in why.text:
-            advice = ("keep the scaled weight a leaf: scale first, then ask for grad: "
-                      f"(torch.randn(...) * s).requires_grad_(); or {advice}")
+        elif leaf_first_advice(why):
+            advice = f"{leaf_first_advice(why)}; or {advice}"
         elif why is not None and why.category is Category.REPARAMETRIZED:
             advice = "read .grad of the original parameters (e.g. weight_orig, parametrizations.weight.original)"
         else:

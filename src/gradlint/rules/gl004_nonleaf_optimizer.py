@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..analysis.values import Category
 from ..fixes.creation import IN_PLACE_ADVICE, move_advice, moved_leaf_fix, written_in_place
 from ..fixes.scaled import scaled_leaf_fix, scaled_written_in_place
+from .advice import leaf_first_advice
 from .base import Invalid, Rule, origin_of
 
 
@@ -76,11 +77,8 @@ should be made is a design choice; the message says how.
         reason = why.text if why else "it is computed"
         if why is not None and why.category is Category.MOVED:
             advice = move_advice(why)
-        elif why is not None and "requires_grad=True" in why.text:
-            advice = ("keep the scaled weight a leaf: scale first, then ask for grad: "
-                      "(torch.randn(...) * s).requires_grad_()")
         else:
-            advice = "pass the leaf, or make the final tensor a leaf: (expr).detach().requires_grad_()"
+            advice = leaf_first_advice(why) or "pass the leaf, or make the final tensor a leaf: (expr).detach().requires_grad_()"
         where = " on a GPU" if why is not None and why.gpu_only else ""
         return (f"{argument.optimizer} raises ValueError{where}: can't optimize a non-leaf Tensor: "
                 f"`{argument.subject}` is not a leaf ({reason}); {advice}")
