@@ -52,7 +52,7 @@ def test_generator_is_deterministic_and_programs_are_small():
         text = generate(seed)
         assert text == generate(seed)
         compile(text, f"seed_{seed}", "exec")
-        assert 5 <= len(text.splitlines()) <= 45
+        assert 5 <= len(text.splitlines()) <= 50
 
 
 def test_compare_counts_false_positives_and_misses():
@@ -113,6 +113,23 @@ VIEW_ROOT_PROGRAMS = {
 @pytest.mark.parametrize("name", sorted(VIEW_ROOT_PROGRAMS))
 def test_views_share_their_roots_autograd(name, tmp_path):
     source = VIEW_ROOT_PROGRAMS[name]
+    (verdict,) = run_sources({0: source}, str(tmp_path))
+    assert verdict.agrees, verdict.describe()
+    assert lint_source(source) == []
+
+
+# Minimised from seed 11146 of a 2,000-program run: a module's output has no known dtype, so
+# `.double()` of it may be the tensor itself or a copy, and a copy made under no_grad is a plain
+# leaf (torch does not warn on its `.grad`): not a provable non-leaf.
+def test_a_copy_made_without_grad_of_an_unknown_dtype_is_not_a_proven_non_leaf(tmp_path):
+    source = (
+        "import torch\n"
+        "proj = torch.nn.Linear(3, 3)\n"
+        "b = proj(torch.randn(3, requires_grad=True))\n"
+        "with torch.no_grad():\n"
+        "    w = b.double()\n"
+        "print(w.grad)\n"
+    )
     (verdict,) = run_sources({0: source}, str(tmp_path))
     assert verdict.agrees, verdict.describe()
     assert lint_source(source) == []

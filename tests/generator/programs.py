@@ -2,7 +2,9 @@
 
 Every program is drawn from what gradlint's analysis models (factories, arithmetic, reductions, views,
 device/dtype moves, no_grad, detach, requires_grad_(), retain_grad(), rebinding, constant `if`s,
-short loops, small helpers, lists of tensors, `.grad` reads, backward passes, optimizers).
+short loops, small helpers (one returning a pair), lists and dicts of tensors, tuple unpacking,
+nn.Linear layers with forward hooks that store their outputs, `.grad` reads, backward passes,
+optimizers).
 
 The generator keeps a small model of what each statement does at run time (which tensor objects
 exist, whether they require grad, are leaves, their shape and dtype) so that it only writes
@@ -44,6 +46,9 @@ class Tensor:
 class State:
     vars: Dict[str, Tensor] = field(default_factory=dict)
     lists: Dict[str, List[Tensor]] = field(default_factory=dict)
+    dicts: Dict[str, Dict[str, Tensor]] = field(default_factory=dict)
+    layers: Tuple[str, ...] = ()  # the nn.Linear(3, 3) layers the header made
+    hooked: Dict[str, str] = field(default_factory=dict)  # layer -> the list its forward hook appends to
     no_grad: bool = False
     in_loop: bool = False
 
@@ -106,6 +111,7 @@ HELPERS = {
     "to_double": (["def to_double(t):", "    return t.double()"], 1),
     "total": (["def total(t):", "    return t.sum()"], 1),
     "show": (["def show(t):", "    print(t.grad)"], 1),
+    "pair": (["def pair(t):", "    return t * 2, t"], 1),
 }
 
 # factory(): the calls it makes, by the first eight values of its roll; {kw} is ", requires_grad=True" or ""
@@ -153,6 +159,8 @@ def _on_a_tensor(pred=lambda t: True, binds=False):
 class Generator:
     TENSOR_NAMES = ["a", "b", "c", "w", "x", "y", "z", "h"]
     LIST_NAMES = ["ts", "parts"]
+    DICT_NAMES = ["feats", "cache"]
+    DICT_KEYS = ["k", "q", "out"]
 
     def __init__(self, seed: int, avoid=()):
         self.rng = random.Random(seed)
@@ -384,6 +392,86 @@ class Generator:
                 raise Invalid("list")
         return Stmt([f"for t in {lst}:", "    print(t.grad)"], effect)
 
+    def unpack(self, state: State) -> Optional[Stmt]:
+        """`a, b = x * 2, y`: bound element by element (and, once in a while, through a tuple)."""
+        names = self.tensors(state)
+        if not names:
+            return None
+        first, second = self.target(state), self.target(state)
+        if first == second:
+            return None
+        src, other = self.pick(names), self.pick(names)
+        packed = self.chance(0.3)
+        lines = ([f"pack = ({src} * 2, {other})", f"{first}, {second} = pack"] if packed
+                 else [f"{first}, {second} = {src} * 2, {other}"])
+
+        def effect(st, first=first, second=second, src=src, other=other):
+            a, b = st.get(src), st.get(other)
+            st.vars[first] = st.result([a], a.shape, a.dtype)
+            st.vars[second] = b
+        return Stmt(lines, effect)
+
+    def dict_op(self, state: State) -> Optional[Stmt]:
+        """Dicts of tensors with literal keys: made, written, read into a name, read for .grad."""
+        names = self.tensors(state)
+        if not names:
+            return None
+        existing = sorted(state.dicts)
+        kind = self.rng.randrange(4)
+        if kind == 0 or not existing:
+            name = self.pick(self.DICT_NAMES)
+            items = {key: self.pick(names) for key in self.rng.sample(self.DICT_KEYS, self.rng.randrange(1, 3))}
+
+            def effect(st, name=name, items=tuple(items.items())):
+                st.dicts[name] = {key: st.get(src) for key, src in items}
+            text = ", ".join(f'"{key}": {src}' for key, src in items.items())
+            return Stmt([f"{name} = {{{text}}}"], effect)
+        name = self.pick(existing)
+        keys = sorted(state.dicts[name])
+        if kind == 1:
+            key, src = self.pick(self.DICT_KEYS), self.pick(names)
+            scaled = self.chance(0.5)
+
+            def effect(st, name=name, key=key, src=src, scaled=scaled):
+                if name not in st.dicts:
+                    raise Invalid("dict")
+                a = st.get(src)
+                st.dicts[name][key] = st.result([a], a.shape, a.dtype) if scaled else a
+            return Stmt([f'{name}["{key}"] = {src}' + (" * 3" if scaled else "")], effect)
+        key = self.pick(keys)
+
+        def present(st, name=name, key=key):
+            if name not in st.dicts or key not in st.dicts[name]:
+                raise Invalid("key")
+            return st.dicts[name][key]
+        if kind == 2:
+            target = self.target(state)
+
+            def effect(st, target=target, present=present):
+                st.vars[target] = present(st)
+            return Stmt([f'{target} = {name}["{key}"]'], effect)
+        return Stmt([f'print({name}["{key}"].grad)'], lambda st, present=present: present(st) and None)
+
+    def layer_call(self, state: State) -> Optional[Stmt]:
+        """`h = lin(x)` of an nn.Linear(3, 3) (its parameters require grad: the output is a
+        non-leaf, except under no_grad); a forward hook may append the output to a list."""
+        names = self.tensors(state, lambda t: t.shape[-1:] == (3,) and t.dtype == F32)
+        if not state.layers or not names:
+            return None
+        layer, src, name = self.pick(state.layers), self.pick(names), self.target(state)
+
+        def effect(st, layer=layer, src=src, name=name):
+            a = st.get(src)
+            if a.shape[-1:] != (3,) or a.dtype != F32:
+                raise Invalid("layer input")
+            out = Tensor(not st.no_grad, st.no_grad, a.shape, F32)
+            st.vars[name] = out
+            if layer in st.hooked:
+                st.lists.setdefault(st.hooked[layer], []).append(out)
+        if self.chance(0.2):
+            return Stmt([f"print({layer}.weight.grad is None)"], lambda st: None)
+        return Stmt([f"{name} = {layer}({src})"], effect)
+
     def helper_call(self, state: State, helpers: List[str]) -> Optional[Stmt]:
         names = self.tensors(state)
         usable = [h for h in helpers if HELPERS[h][1] == 0 or names]
@@ -400,6 +488,16 @@ class Generator:
                 st.vars[name] = st.result([leaf], (3,), F32) if scaled else leaf
             return Stmt([f"{name} = {helper}()"], effect)
         src = self.pick(names)
+        if helper == "pair":
+            other = self.target(state)
+            if other == name:
+                return None
+
+            def effect(st, name=name, other=other, src=src):
+                a = st.get(src)
+                st.vars[name] = st.result([a], a.shape, a.dtype)
+                st.vars[other] = a
+            return Stmt([f"{name}, {other} = pair({src})"], effect)
         if helper == "combine":
             t = state.vars[src]
             other = self.pick([n for n in names if broadcast(t.shape, state.vars[n].shape) is not None])
@@ -428,6 +526,20 @@ class Generator:
             if not last and not all(st.get(n).leaf for n in params):
                 raise Invalid("optimizer of a non-leaf mid-program")
         return Stmt([f"opt = torch.optim.{kind}([{', '.join(params)}], lr=0.1)"], effect)
+
+    def layers(self, state: State) -> List[str]:
+        """One or two nn.Linear(3, 3) layers; a forward hook that stores each output in a list."""
+        lines = []
+        for layer in self.rng.sample(["lin", "proj"], self.rng.randint(1, 2)):
+            lines.append(f"{layer} = torch.nn.Linear(3, 3)")
+            state.layers += (layer,)
+            if self.chance(0.5):
+                acts = f"{layer}_outs"
+                state.hooked[layer] = acts
+                state.lists[acts] = []
+                lines += [f"{acts} = []",
+                          f"{layer}.register_forward_hook(lambda module, inputs, output: {acts}.append(output))"]
+        return lines + [""]
 
     # -- compound statements -------------------------------------------------------------------
     def block(self, state: State, budget: int, helpers: List[str], depth: int, allow_backward=True) -> List[Stmt]:
@@ -498,8 +610,10 @@ class Generator:
     def statement(self, state: State, budget: int, helpers: List[str], depth: int,
                   allow_backward: bool = True) -> Optional[Stmt]:
         kinds = ["factory"] * 3 + ["arith"] * 4 + ["reduce", "view", "view", "move", "move", "detach",
-                 "requires_grad_", "retain_grad", "retain_grad", "read", "read", "read", "read",
-                 "list_op", "list_op"]
+                 "requires_grad_", "retain_grad", "retain_grad", "retain_grad", "read", "read", "read", "read",
+                 "list_op", "list_op", "unpack", "dict_op"]
+        if state.layers:
+            kinds += ["layer_call"] * 2
         if allow_backward:
             kinds += ["backward"] * 3
         if helpers:
@@ -539,6 +653,8 @@ class Generator:
             header += HELPERS[name][0] + [""]
         target = self.rng.randint(10, 40)
         state = State()
+        if "layer" not in self.avoid and self.chance(0.3):
+            header += self.layers(state)
         body: List[str] = []
         while len(header) + len(body) < target - 3:
             stmt = self.statement(state, target - len(header) - len(body) - 1, helpers, 0)

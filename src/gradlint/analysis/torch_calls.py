@@ -385,9 +385,13 @@ class TorchCallsMixin:
                 "dtype": dtypes.pop() if len(dtypes) == 1 else None}
 
     def maybe_identity(self, node, value: Value) -> Value:
-        """An op that may hand back its input itself: a requires-grad leaf may stay a leaf."""
+        """An op that may hand back its input itself or a copy: a requires-grad leaf may stay a
+        leaf, and a non-leaf's copy made without grad is a plain leaf (else the copy of a tensor
+        is what the tensor is)."""
+        grad = self.grad_enabled()
         kept = frozenset(o for o in value if o.sort is not T.TENSOR
-                         or Leaf.RG_LEAF not in self.tensor_state(o).leaf)
+                         or not self.tensor_state(o).leaf & ({Leaf.RG_LEAF} if grad is True
+                                                             else {Leaf.RG_LEAF, Leaf.NONLEAF}))
         if len(kept) == len(value):
             return value
         return kept | frozenset({self.new_tensor(node, {Leaf.UNKNOWN}, key="maybe identity")})
