@@ -6,12 +6,13 @@ import ast
 from . import torch_api as api
 
 from .arguments import Args, Kwargs
+from .host import HostBase
 from .values import NOTHING, UNKNOWN, Obj, Shape, T, Value
 
 MAX_UNROLLED_RANGE = 8
 
 
-class BuiltinCallsMixin:
+class BuiltinCallsMixin(HostBase):
     def call_builtin(self, name: str, node, args: Args, kwargs: Kwargs) -> Value:
         values = [v for _, v in args]
         if name == "getattr" and len(args) >= 2:
@@ -103,7 +104,7 @@ class BuiltinCallsMixin:
                     items = frozenset({self.new_container(node, T.TUPLE, Shape((self.opaque(), items)), key="pair")})
                 return frozenset({self.new_container(node, T.LIST, Shape(summary=items))})
             if name in ("get", "pop", "setdefault") and values:
-                item = self.container_item(obj, values[0], ast.Subscript(slice=ast.Constant(0)))
+                item = self.container_item(obj, values[0], ast.Subscript(value=node, slice=ast.Constant(0)))
                 if name == "setdefault" and len(values) > 1:
                     self.container_set(obj, values[0], values[1], strong=False)
                 return item | (values[1] if len(values) > 1 else self.const(None))
@@ -125,6 +126,6 @@ class BuiltinCallsMixin:
         """`itertools.chain(a, b)`: a list holding what each iterable holds."""
         values = self.all_values(args, kwargs)
         elements = NOTHING.union(*(self.iterate(v) for v in values))
-        must = NOTHING.union(*(self.shape(o).members() for v in values if len(v) == 1 for o in v
-                               if o.sort in (T.LIST, T.TUPLE) and self.shape(o) is not None))
+        must = NOTHING.union(*(shape.members() for v in values if len(v) == 1 for o in v
+                               if o.sort in (T.LIST, T.TUPLE) and (shape := self.shape(o)) is not None))
         return frozenset({self.new_container(node, T.LIST, Shape(summary=elements, must=must))})

@@ -5,9 +5,10 @@ import ast
 import builtins
 import operator
 from contextlib import closing
-from typing import Iterator, List, Optional
+from typing import Any, Callable, Dict, Generator, List, Optional
 
 from . import torch_api as api
+from .host import HostBase
 from .values import (NOTHING, UNKNOWN, Category, Leaf, Obj, Shape, T, TensorState, Value, Why)
 
 _UNSET = object()
@@ -15,7 +16,7 @@ Kind = api.Kind
 NONTENSOR_ATTRIBUTES = frozenset({Kind.NONTENSOR_ATTRIBUTE, Kind.REQUIRES_GRAD_ATTRIBUTE, Kind.LEAF_TEST_ATTRIBUTE})
 
 
-class ExpressionsMixin:
+class ExpressionsMixin(HostBase):
     def eval(self, node) -> Value:
         if node is None:
             return self.const(None)
@@ -125,7 +126,7 @@ class ExpressionsMixin:
             elif obj.sort is T.TUPLE and name in api.PAIR_FIELDS:
                 shape = self.shape(obj)
                 index = api.PAIR_FIELDS.index(name)
-                out |= shape.items[index] if shape and shape.exact and len(shape.items) == 2 else UNKNOWN
+                out |= shape.items[index] if shape and shape.items is not None and len(shape.items) == 2 else UNKNOWN
             else:
                 out |= UNKNOWN
         return out or UNKNOWN
@@ -138,7 +139,7 @@ class ExpressionsMixin:
         if kind is Kind.SELF_ATTRIBUTE and obj.dtype in api.REAL_FLOAT_DTYPES:
             return frozenset({obj})
         if kind is Kind.VIEW_ATTRIBUTE or kind is Kind.SELF_ATTRIBUTE:
-            return self.op_result(node, [frozenset({obj})], self.source.segment(node), view=spec.view)
+            return self.op_result(node, [frozenset({obj})], self.source.segment(node), view=spec is not None and spec.view)
         if kind is Kind.DEVICE_ATTRIBUTE:  # `.to(x.device)` never copies x
             return self.const(obj.device) if obj.device in ("cpu", "cuda") else self.const(None, same_device=id(obj))
         if kind is Kind.DTYPE_ATTRIBUTE:
@@ -207,8 +208,7 @@ class ExpressionsMixin:
                                       view=True if basic_index(node.slice) else None)
             elif obj.sort in (T.LIST, T.TUPLE, T.DICT):
                 out |= self.container_item(obj, index, node)
-            elif obj.sort is T.TORCH_MODULE and self.children(obj) is not None:
-                children = self.children(obj)
+            elif obj.sort is T.TORCH_MODULE and (children := self.children(obj)) is not None:
                 position = self.known_const(index)
                 if isinstance(position, int) and -len(children) <= position < len(children):
                     out |= children[position]
@@ -225,7 +225,7 @@ class ExpressionsMixin:
         key = self.known_const(index)
         if isinstance(node.slice, ast.Slice):
             return frozenset({self.new_container(node, T.LIST, Shape(summary=shape.everything()))})
-        if shape.exact and key is not _UNSET:
+        if shape.items is not None and key is not _UNSET:
             if shape.keys is not None:
                 if key in shape.keys:
                     return shape.items[shape.keys.index(key)]
@@ -250,7 +250,7 @@ class ExpressionsMixin:
 
     def container_add(self, obj: Obj, value: Value) -> None:
         shape = self.shape(obj) or Shape(summary=UNKNOWN)
-        if shape.exact and shape.keys is None:
+        if shape.items is not None and shape.keys is None:
             self.state.set(("e", obj), Shape(shape.items + (value,)))
         else:
             must = shape.members() | (value if len(value) == 1 else NOTHING)
@@ -259,7 +259,7 @@ class ExpressionsMixin:
     def container_set(self, obj: Obj, index: Value, value: Value, strong: bool) -> None:
         shape = self.shape(obj) or Shape(summary=UNKNOWN)
         key = self.known_const(index)
-        if shape.exact and key is not _UNSET and strong:
+        if shape.items is not None and key is not _UNSET and strong:
             items = list(shape.items)
             if shape.keys is not None:
                 keys = list(shape.keys)
@@ -416,7 +416,7 @@ class ExpressionsMixin:
                 out |= self.eval(item)
         return out
 
-    def guarded_operands(self, node: ast.BoolOp) -> Iterator[ast.expr]:
+    def guarded_operands(self, node: ast.BoolOp) -> Generator[ast.expr, None, None]:
         """The operands of `a and b and ...` in order, each evaluated with the `is_leaf` guards of
         the operands before it in force (`x.is_leaf and x.grad`: the later operands read a leaf's
         grad). Close it (`contextlib.closing`) to drop the guards when stopping early."""
@@ -567,7 +567,7 @@ class ExpressionsMixin:
 FOLDABLE = (bool, int, float, str, type(None))
 
 
-OPERATORS = {
+OPERATORS: Dict[type, Callable[..., Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv,
     ast.Mod: operator.mod, ast.BitAnd: operator.and_, ast.BitOr: operator.or_, ast.BitXor: operator.xor,
     ast.RShift: operator.rshift, ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert,

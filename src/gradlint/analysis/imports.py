@@ -21,9 +21,10 @@ import ast
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Protocol, Sequence, Union
 
 from .file_facts import FileFacts, file_facts
+from .host import HostBase, WideFacts
 from .source import SourceText
 from .values import UNKNOWN, Obj, T, Value, Why
 
@@ -82,8 +83,8 @@ class ProgramFacts:
     """The file-wide facts of the linted file and of every project module run with it: a fact
     that may hold in one of them may hold for the program."""
 
-    def __init__(self, facts: Sequence[FileFacts]):
-        self.all: List[FileFacts] = list(facts)
+    def __init__(self, facts: Sequence[WideFacts]):
+        self.all: List[WideFacts] = list(facts)
 
     @property
     def parameters_may_be_frozen(self) -> bool:
@@ -125,9 +126,19 @@ class _Loaded:
     modules: Dict[str, Obj] = field(default_factory=dict)  # path -> the object `import X` binds
 
 
-class ImportsMixin:
+class Resolver(Protocol):
+    """What the pipeline hands the analysis as `imports` (gradlint.project's resolver)."""
+
+    def resolve(self, importer: Optional[ModuleUnit], module: Optional[str], level: int) -> Optional[List[ModuleUnit]]:
+        ...
+
+
+class ImportsMixin(HostBase):
     """Runs imported project modules (see the module docstring). Needs `self.imports` (the
     resolver, or None) and `self.unit` (the ModuleUnit whose code runs; None: the linted file)."""
+
+    imports: Optional[Resolver]  # typed here, not in host.py: its types live in this module
+    unit: Optional[ModuleUnit]
 
     def import_project(self, node: ast.ImportFrom) -> bool:
         """Bind the names of a `from X import names` of a project module; False when it is not one
@@ -157,6 +168,7 @@ class ImportsMixin:
                for alias, units in zip(node.names, found)):
             return False  # a namespace package or another library among them: as before
         for alias, units in zip(node.names, found):
+            assert units is not None  # checked above
             frames = self.run_units(units)
             modules = [self.module_object(unit) for unit in units[:len(frames)]]
             for package, (submodule, unit) in zip(frames, zip(modules[1:], units[1:])):
@@ -167,7 +179,7 @@ class ImportsMixin:
                            frozenset({bound}) if bound is not None and (complete or not alias.asname) else UNKNOWN)
         return True
 
-    def may_follow(self, node: ast.stmt) -> bool:
+    def may_follow(self, node: Union[ast.Import, ast.ImportFrom]) -> bool:
         """Whether an import statement is one the analysis follows: unconditional, at the top level
         of a module, and (in the linted file) importing names its hot code uses."""
         if not self.frame.is_module or (self.unit is None and self.large):
@@ -184,7 +196,7 @@ class ImportsMixin:
     def project_units(self, module: Optional[str], level: int) -> Optional[List[ModuleUnit]]:
         """The project modules to run for an import (parent packages first); None: not the
         project's, or too deep to follow (its names stay unknown)."""
-        units = self.imports.resolve(self.unit, module, level)
+        units = self.imports.resolve(self.unit, module, level) if self.imports is not None else None
         if not units:
             return None
         loaded = self.__dict__.get("_loaded")
@@ -286,6 +298,7 @@ class ImportsMixin:
     def foreign_why(self, why: Why) -> Why:
         """A reason made in another module's code, naming that module."""
         unit = self.unit
+        assert unit is not None  # called while another module's code runs
         text = why.text.replace(f" on line {why.line}", f" in {unit.display} line {why.line}", 1)
         if text == why.text:
             text = f"{why.text} (in {unit.display})"

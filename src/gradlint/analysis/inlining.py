@@ -5,10 +5,11 @@ what they were handed escapes."""
 from __future__ import annotations
 
 import ast
-from typing import List, Optional
+from typing import List, Optional, Union, cast
 
 from . import torch_api as api
 from .arguments import Args, Kwargs
+from .host import HostBase
 from .state import merged
 from .values import NOTHING, UNKNOWN, Obj, Shape, T, Value
 from .visits import CallStep
@@ -17,7 +18,7 @@ MAX_CALL_DEPTH = 4
 MAX_INLINES_PER_FUNCTION = 16  # beyond, calls of that function are unknown (their arguments escape)
 
 
-class InliningMixin:
+class InliningMixin(HostBase):
     def instantiate(self, cls: Obj, node, args: Args, kwargs: Kwargs) -> Value:
         if self.subclasses_tensor(cls):
             tensors = [o for _, v in args for o in v if o.sort is T.TENSOR]
@@ -62,9 +63,8 @@ class InliningMixin:
             if isinstance(spec, str):
                 fields = spec.replace(",", " ").split()
             elif isinstance(args[1][0], (ast.List, ast.Tuple)):
-                names = [e.value for e in args[1][0].elts if isinstance(e, ast.Constant)]
-                fields = names if len(names) == len(args[1][0].elts) and all(isinstance(n, str) for n in names) \
-                    else None
+                names = [e.value for e in args[1][0].elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+                fields = names if len(names) == len(args[1][0].elts) else None
         if fields is None:
             return UNKNOWN
         cls = self.site_obj(node, T.CLASS, label=self.known_const(args[0][1], None) or "namedtuple")
@@ -138,7 +138,7 @@ class InliningMixin:
                    for d in getattr(node, "decorator_list", ()))
 
     def inline(self, fobj: Obj, node, args: Args, kwargs: Kwargs, self_value: Optional[Value] = None) -> Value:
-        fnode = fobj.node
+        fnode = cast(Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda], fobj.node)  # a function's node
         if self_value is None:
             self_value = fobj.extra.get("self")  # a bound method
         if self.runs_later(fnode):

@@ -17,16 +17,17 @@ import ast
 import bisect
 import operator
 from dataclasses import dataclass, field, replace
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from .calls import CallsMixin
 from .expressions import ExpressionsMixin
 from .facts import Facts, GradRead, NonLeafOptimizerArgument, Span, UnanalysedStatement
 from .file_facts import file_facts
+from .frames import Frame
 from .imports import ForeignWhy, ImportsMixin
 from .patterns import PatternsMixin
 from .scopes import Scope, scan_scope
-from .source import SourceText
+from .source import ParsedNode, SourceText
 from .state import State
 from .statements import StatementsMixin
 from .values import (NOTHING, UNKNOWN, Epoch, Leaf, Obj, Retain, T, TensorState, Value, Why, ordered)
@@ -36,32 +37,6 @@ LATE_OR_NOT = frozenset({Retain.NO, Retain.LATE})  # retained after the backward
 STATEMENT_BUDGET = 100_000  # statements executed per file, inlining and loop passes included
 LARGE_FILE_LINES = 2_000
 COLD_STATEMENT_LINES = 20
-
-
-class Frame:
-    """A scope activation: the module, a class body, a comprehension, or one inlined call of a
-    function. `key[0]` is its kind: "module", "class", "comp", or a function's "f"."""
-
-    unit = None  # module frames of other project modules: their imports.ModuleUnit
-
-    def __init__(self, key, parent: Optional["Frame"], local_names=frozenset(), globals_=frozenset(),
-                 is_module=False, nonlocals=frozenset()):
-        self.key = key
-        self.parent = parent
-        self.local_names = local_names
-        self.globals = globals_
-        self.nonlocals = nonlocals
-        self.is_module = is_module
-        self.kind: str = key[0]
-        self.runs_surely = True  # comprehensions: the element runs at least once
-        self.returns: List[Tuple[State, Value]] = []
-        # The module frame has no reference to itself: a cycle would leave the whole analysis
-        # (states, objects, the tree) to the cyclic garbage collector.
-        self._module = None if is_module else parent.module  # type: ignore[union-attr]
-
-    @property
-    def module(self) -> "Frame":
-        return self if self._module is None else self._module
 
 
 @dataclass(frozen=True)
@@ -98,8 +73,8 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
         self.visit_log: List[Site] = []  # every visit's site, in order (to drop a loop's visits)
         self.invalid: set = set()  # sites whose visits cannot be trusted (a loop cut short)
         self.unanalysed: List[UnanalysedStatement] = []
-        self.context: Tuple[int, ...] = ()
-        self.call_stack: List[ast.AST] = []
+        self.context: tuple = ()
+        self.call_stack: List[ParsedNode] = []
         self.call_lines: List[int] = []  # lines of the calls being inlined, outermost first
         self.child_path: Tuple[int, ...] = ()  # indices of the nn.Sequential children being run
         self.inlined: set = set()
@@ -132,7 +107,7 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
         self.unit = None
         self.module_frame = Frame("module", None, is_module=True)
         self.frame = self.module_frame
-        self.functions: List[Tuple[ast.AST, Frame]] = []
+        self.functions: List[Tuple[Union[ast.FunctionDef, ast.AsyncFunctionDef], Frame]] = []
         self._scope_cache: Dict[int, Tuple[ast.AST, Scope]] = {}  # id(function node) -> its scope
         self.walrus_possible = ":=" in source.text  # no `:=` spelled, no walrus to look for
 
@@ -387,7 +362,7 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
 
     def leaf_kinds(self, value: Value) -> set:
         """The leaf statuses the tensors in `value` may have (UNKNOWN for non-tensors we can't see)."""
-        kinds = set()
+        kinds: set[Leaf] = set()
         for obj in value:
             if obj.sort is T.TENSOR:
                 kinds |= self.tensor_state(obj).leaf

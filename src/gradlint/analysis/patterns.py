@@ -10,13 +10,14 @@ from __future__ import annotations
 import ast
 from typing import Dict
 
+from .host import HostBase
 from .values import NOTHING, UNKNOWN, Obj, T, Value
 
 LITERALS = (bool, int, float, str, bytes, type(None))
 UNKNOWN_CONST = object()
 
 
-class PatternsMixin:
+class PatternsMixin(HostBase):
     def maybe_bound(self, names) -> None:
         """After a failed match: the names it captures may have been bound (CPython may leave them)."""
         for name in names:
@@ -44,7 +45,7 @@ class PatternsMixin:
         if obj.sort is T.TENSOR or isinstance(self.known_const(frozenset({obj}), UNKNOWN_CONST), LITERALS):
             return False  # a tensor, a number or a string is no sequence to a pattern
         shape = self.shape(obj) if obj.sort in (T.LIST, T.TUPLE) else None
-        if shape is None or not shape.exact or shape.keys is not None:
+        if shape is None or shape.items is None or shape.keys is not None:
             return True
         return len(shape.items) == len(patterns) and all(
             self.matching(p, item) for p, item in zip(patterns, shape.items))
@@ -91,7 +92,7 @@ class PatternsMixin:
         out = NOTHING
         for obj in subject:
             shape = self.shape(obj) if obj.sort in (T.LIST, T.TUPLE) else None
-            if shape is not None and shape.exact and shape.keys is None:
+            if shape is not None and shape.items is not None and shape.keys is None:
                 if len(shape.items) == length:
                     out |= shape.items[index]
             else:
@@ -103,7 +104,8 @@ class PatternsMixin:
         out = NOTHING
         for obj in subject:
             shape = self.shape(obj) if obj.sort is T.DICT else None
-            if shape is not None and shape.exact and wanted is not UNKNOWN and wanted in shape.keys:
+            if (shape is not None and shape.items is not None and shape.keys is not None
+                    and wanted is not UNKNOWN and wanted in shape.keys):
                 out |= shape.items[shape.keys.index(wanted)]
             else:
                 out |= UNKNOWN

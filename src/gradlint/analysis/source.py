@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import itertools
 import re
+from typing import Any
 
 from .facts import Span
 
@@ -11,6 +12,10 @@ MAX_SEGMENT = 60
 PYTHON_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 # The characters str.splitlines() ends lines at besides \r and \n.
 _OTHER_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+# A node the parser made (a statement, an expression, an argument...): its lineno, col_offset,
+# end_lineno and end_col_offset are all set. No ast class says so: ast.AST declares no position,
+# and typeshed makes the end ones Optional (for nodes built by hand).
+ParsedNode = Any
 
 
 def python_lines(text: str) -> list:
@@ -44,20 +49,20 @@ class SourceText:
             return byte_column
         return len(self.lines[line - 1].encode("utf-8")[:byte_column].decode("utf-8", "replace"))
 
-    def span(self, node: ast.AST) -> Span:
+    def span(self, node: ParsedNode) -> Span:
         return Span(node.lineno, self.column(node.lineno, node.col_offset),
                     node.end_lineno, self.column(node.end_lineno, node.end_col_offset))
 
-    def attribute_span(self, node: ast.Attribute) -> Span:
+    def attribute_span(self, node: ParsedNode) -> Span:
         """The span of the attribute name: it ends the node."""
         end = self.column(node.end_lineno, node.end_col_offset)
         return Span(node.end_lineno, end - len(node.attr), node.end_lineno, end)
 
-    def segment(self, node: ast.AST) -> str:
+    def segment(self, node: ParsedNode) -> str:
         """The node's source text on one line, shortened for messages."""
         return shorten(self.full_segment(node))
 
-    def full_segment(self, node: ast.AST) -> str:
+    def full_segment(self, node: ParsedNode) -> str:
         """The node's source text with whitespace runs collapsed."""
         try:
             if node.lineno == node.end_lineno:

@@ -32,7 +32,7 @@ class State:
         self.local: dict = {}
         self.dead = False  # no path reaches here (after return, raise, break, continue)
         self.memo: Optional[dict] = None
-        self.depth = parent.depth + 1 if parent is not None else 0
+        self.depth: int = parent.depth + 1 if parent is not None else 0
 
     def get(self, key, default=None):
         value = self.local.get(key, _MISSING)
@@ -74,7 +74,7 @@ class State:
     def changes_since(self, ancestor: "State") -> dict:
         """What the layers above `ancestor` set, nearest layer first: {key: value}."""
         changes: dict = {}
-        layer = self
+        layer: Optional[State] = self
         while layer is not None and layer is not ancestor:
             for key, value in layer.local.items():
                 changes.setdefault(key, value)

@@ -7,6 +7,7 @@ from typing import Dict, List, Optional, Tuple
 
 from . import torch_api as api
 from .facts import UnanalysedStatement
+from .host import HostBase
 from .state import State, merged
 from .patterns import irrefutable
 from .values import (NOTHING, UNKNOWN, Binding, Children, Leaf, Obj, Retain, Shape, T, Value, same_fact, widened)
@@ -18,7 +19,7 @@ WIDEN_AFTER = 3  # passes over a loop's later iterations before facts that still
 MAX_LOOP_PASSES = 8  # passes before a loop is given up (its reads distrusted, nothing after it known)
 
 
-class StatementsMixin:
+class StatementsMixin(HostBase):
     # ----------------------------------------------------------------- blocks
     def exec_block(self, body: List[ast.stmt]) -> None:
         for stmt in body:
@@ -53,6 +54,7 @@ class StatementsMixin:
         result stays a descendant of every base, so merges still see only what changed.
         """
         anchor = self.anchors[-1] if self.anchors else None
+        layer: Optional[State]
         depth, layer = 0, self.state
         while layer is not None and layer is not anchor:
             depth += 1
@@ -277,7 +279,7 @@ class StatementsMixin:
                 for i in range(count):
                     per_target[i] |= self.const(keys[i]) if keys and len(keys) == count else UNKNOWN
                 continue
-            if shape is not None and shape.exact and not starred and len(shape.items) == count:
+            if shape is not None and shape.items is not None and not starred and len(shape.items) == count:
                 for i, item in enumerate(shape.items):
                     per_target[i] |= item
             elif shape is not None:
@@ -415,7 +417,7 @@ class StatementsMixin:
         subject = self.eval(node.subject)
         base = self.state
         branches: List[State] = []
-        start: Optional[State] = base
+        start = base
         for case in node.cases:
             matching = self.matching(case.pattern, subject)
             if not matching:
@@ -424,11 +426,10 @@ class StatementsMixin:
             run = lambda case=case, captures=captures: self.match_case(case, captures)  # noqa: E731
             branches.append(self.run_branch(start, run))
             if case.guard is None and irrefutable(case.pattern):
-                start = None
                 break
             if captures:  # a failed match may leave some of its captures bound (CPython does)
                 start = self.run_branch(start, lambda captures=captures: self.maybe_bound(captures))
-        if start is not None:
+        else:  # no irrefutable case: the subject may match none
             branches.append(start.child())
         self.state = merged(base, branches)
 
@@ -513,7 +514,7 @@ class StatementsMixin:
         if obj.sort not in (T.TUPLE, T.LIST):
             return None
         shape = self.shape(obj)
-        if shape is None or not shape.exact or shape.keys is not None or len(shape.items) > MAX_UNROLL:
+        if shape is None or shape.items is None or shape.keys is not None or len(shape.items) > MAX_UNROLL:
             return None
         return list(shape.items)
 
@@ -631,6 +632,7 @@ class StatementsMixin:
         fobj = self.site_obj(node, T.FUNCTION, label=node.name)
         # Methods do not see their class body's names: they close over the enclosing scope.
         closure = self.frame.parent if self.frame.key[0] == "class" else self.frame
+        assert closure is not None  # a class body's frame has the scope around it as parent
         fobj.extra["closure"] = closure
         fobj.extra["grad_mode"] = self.decorated_grad_mode(node)
         value = frozenset({fobj})
@@ -651,7 +653,7 @@ class StatementsMixin:
             isinstance(target, ast.Name) and target.id in ("staticmethod", "classmethod"))
 
     def decorated_grad_mode(self, node):
-        mode = True
+        mode: Optional[bool] = True
         for decorator in getattr(node, "decorator_list", ()):
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
             qualname = self.qualname_of(target)

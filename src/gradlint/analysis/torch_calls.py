@@ -7,6 +7,7 @@ from typing import List, Optional, Tuple
 
 from . import torch_api as api
 from .arguments import Args, Kwargs
+from .host import HostBase
 from .source import shorten
 from .values import (NOTHING, UNKNOWN, Category, Children, Hooks, Leaf, Obj, Retain, Shape, T, TensorState, Value, Why,
                      ordered)
@@ -15,7 +16,7 @@ Kind = api.Kind
 FLOAT32 = api.DefaultDtype.FLOAT.value
 
 
-class TorchCallsMixin:
+class TorchCallsMixin(HostBase):
     def run_backward(self, node, args: Args, kwargs: Kwargs, inputs_position: int, roots: Value = NOTHING) -> None:
         """`backward()`; with `inputs=`, the tensors named there get their .grad filled (and
         retain it from then on, leaves or not), as if retain_grad() ran just before. `roots`: the
@@ -564,7 +565,7 @@ class TorchCallsMixin:
 
     def copy_of(self, sources: Value, node, name: str, device, dtype, key=None, gpu_only=False,
                 wrap=False, non_float=False, changes="device") -> Value:
-        kinds = set()
+        kinds: set[Leaf] = set()
         for obj in sources:
             kinds |= self.tensor_state(obj).leaf
         grad = self.grad_enabled()
@@ -675,7 +676,7 @@ class TorchCallsMixin:
         known = self.state.get(("children", module))
         if known is not None and kind is Kind.CHILD_APPEND and args:
             self.state.set(("children", module), known.appended(args[-1][1]))
-            return frozenset({module}) if spec.returns_self else self.const(None)
+            return frozenset({module}) if spec is not None and spec.returns_self else self.const(None)
         if known is not None and kind is Kind.CHILDREN_CHANGE:
             self.forget_layout(module)
             self.escape_arguments(args, kwargs)

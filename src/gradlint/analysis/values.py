@@ -207,7 +207,7 @@ class Shape:
     def join(self, other: "Shape") -> "Shape":
         if other is self:
             return self
-        if self.exact and other.exact and self.keys == other.keys and len(self.items) == len(other.items):
+        if self.items is not None and other.items is not None and self.keys == other.keys and len(self.items) == len(other.items):
             return Shape(tuple(a | b for a, b in zip(self.items, other.items)), self.keys,
                          self.summary | other.summary)
         return Shape(summary=self.everything() | other.everything(), must=self.members() & other.members())
