@@ -7,6 +7,7 @@ from . import torch_api as api
 
 from .arguments import Args, Kwargs
 from .host import HostBase
+from .keys import ELEMENTS
 from .values import NOTHING, UNKNOWN, Obj, Shape, T, Value
 
 MAX_UNROLLED_RANGE = 8
@@ -120,7 +121,7 @@ class BuiltinCallsMixin(HostBase):
 
     def container_add_all(self, obj: Obj, value: Value) -> None:
         shape = self.shape(obj) or Shape(summary=UNKNOWN)
-        self.state.set(("e", obj), Shape(summary=shape.everything() | value))
+        self.state.set((ELEMENTS, obj), Shape(summary=shape.everything() | value))
 
     def chain(self, node, args: Args, kwargs: Kwargs) -> Value:
         """`itertools.chain(a, b)`: a list holding what each iterable holds."""

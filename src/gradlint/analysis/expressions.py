@@ -9,6 +9,7 @@ from typing import Any, Callable, Dict, Generator, List, Optional
 
 from . import torch_api as api
 from .host import HostBase
+from .keys import ATTRIBUTE, ELEMENTS, TENSOR, VIEWS, VIEW_OF, VIEW_ROOT
 from .values import (NOTHING, UNKNOWN, Category, Leaf, Obj, Shape, T, TensorState, Value, Why)
 
 _UNSET = object()
@@ -149,7 +150,7 @@ class ExpressionsMixin(HostBase):
         return UNKNOWN
 
     def object_attribute(self, obj: Obj, name: str) -> Value:
-        value = self.state.get(("a", obj, name))
+        value = self.state.get((ATTRIBUTE, obj, name))
         if value is not None:
             return value
         if obj.sort is T.TORCH_MODULE:
@@ -189,9 +190,9 @@ class ExpressionsMixin(HostBase):
         """The parameter `module.<name>` of a torch.nn layer: a leaf that requires grad."""
         param = self.site_obj(module.node, T.TENSOR, ("parameter", name, id(module)),
                               label=name, device=module.device, dtype=module.dtype)
-        if self.state.get(("t", param)) is None:
+        if self.state.get((TENSOR, param)) is None:
             self.set_tensor_state(param, TensorState(frozenset({Leaf.RG_LEAF})))
-            self.state.set(("a", module, name), frozenset({param}))
+            self.state.set((ATTRIBUTE, module, name), frozenset({param}))
         return param
 
     # ----------------------------------------------------------------- subscripts
@@ -242,19 +243,19 @@ class ExpressionsMixin(HostBase):
     # ----------------------------------------------------------------- containers
     def new_container(self, node, sort: T, shape: Shape, key=None) -> Obj:
         obj = self.site_obj(node, sort, key)
-        self.state.set(("e", obj), shape)
+        self.state.set((ELEMENTS, obj), shape)
         return obj
 
     def shape(self, obj: Obj) -> Optional[Shape]:
-        return self.state.get(("e", obj))
+        return self.state.get((ELEMENTS, obj))
 
     def container_add(self, obj: Obj, value: Value) -> None:
         shape = self.shape(obj) or Shape(summary=UNKNOWN)
         if shape.items is not None and shape.keys is None:
-            self.state.set(("e", obj), Shape(shape.items + (value,)))
+            self.state.set((ELEMENTS, obj), Shape(shape.items + (value,)))
         else:
             must = shape.members() | (value if len(value) == 1 else NOTHING)
-            self.state.set(("e", obj), Shape(summary=shape.everything() | value, must=must))
+            self.state.set((ELEMENTS, obj), Shape(summary=shape.everything() | value, must=must))
 
     def container_set(self, obj: Obj, index: Value, value: Value, strong: bool) -> None:
         shape = self.shape(obj) or Shape(summary=UNKNOWN)
@@ -268,13 +269,13 @@ class ExpressionsMixin(HostBase):
                 else:
                     keys.append(key)
                     items.append(value)
-                self.state.set(("e", obj), Shape(tuple(items), tuple(keys), shape.summary))
+                self.state.set((ELEMENTS, obj), Shape(tuple(items), tuple(keys), shape.summary))
                 return
             if isinstance(key, int) and -len(items) <= key < len(items):
                 items[key] = value
-                self.state.set(("e", obj), Shape(tuple(items), None, shape.summary))
+                self.state.set((ELEMENTS, obj), Shape(tuple(items), None, shape.summary))
                 return
-        self.state.set(("e", obj), Shape(summary=shape.everything() | value))
+        self.state.set((ELEMENTS, obj), Shape(summary=shape.everything() | value))
 
     def expr_Tuple(self, node) -> Value:
         return self.literal_sequence(node, T.TUPLE)
@@ -505,7 +506,8 @@ class ExpressionsMixin(HostBase):
         out = NOTHING
         for obj in value:
             if obj.sort is T.TENSOR:
-                out |= self.state.get(("view root", obj)) or frozenset({obj})
+                roots = self.state.get((VIEW_ROOT, obj))
+                out |= roots or frozenset({obj})
         return out
 
     def op_result(self, node, operands: List[Value], text: str, key=None, view=False) -> Value:
@@ -557,10 +559,10 @@ class ExpressionsMixin(HostBase):
         if view is not False and operands:
             for base in operands[0]:
                 if base.sort is T.TENSOR:  # remember it: asking the base for grad reaches its views
-                    self.state.set(("views", base), (self.state.get(("views", base)) or frozenset()) | {result})
-            self.state.set(("view of", result), view)  # True: surely a view; None: maybe
+                    self.state.set((VIEWS, base), (self.state.get((VIEWS, base)) or frozenset()) | {result})
+            self.state.set((VIEW_OF, result), view)  # True: surely a view; None: maybe
             # torch keeps every view's `_base` at the root: a maybe-view may be its own root
-            self.state.set(("view root", result), roots | (NOTHING if view else frozenset({result})))
+            self.state.set((VIEW_ROOT, result), roots | (NOTHING if view else frozenset({result})))
         return frozenset({result})
 
 

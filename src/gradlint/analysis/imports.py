@@ -25,6 +25,7 @@ from typing import Dict, List, Optional, Protocol, Sequence, Union
 
 from .file_facts import FileFacts, file_facts
 from .host import HostBase, WideFacts
+from .keys import TENSOR, VARIABLE
 from .source import SourceText
 from .values import UNKNOWN, Obj, T, Value, Why
 
@@ -153,7 +154,7 @@ class ImportsMixin(HostBase):
         for alias in node.names:
             value = None
             if module_frame is not None:
-                value = self.state.get(("v", module_frame.key, alias.name))
+                value = self.state.get((VARIABLE, module_frame.key, alias.name))
             self.bind_name(alias.asname or alias.name, value or UNKNOWN)
         return True
 
@@ -172,7 +173,7 @@ class ImportsMixin(HostBase):
             frames = self.run_units(units)
             modules = [self.module_object(unit) for unit in units[:len(frames)]]
             for package, (submodule, unit) in zip(frames, zip(modules[1:], units[1:])):
-                self.state.set(("v", package.key, unit.name.rsplit(".", 1)[-1]), frozenset({submodule}))
+                self.state.set((VARIABLE, package.key, unit.name.rsplit(".", 1)[-1]), frozenset({submodule}))
             bound = modules[-1] if alias.asname else modules[0] if modules else None
             complete = len(frames) == len(units)
             self.bind_name(alias.asname or alias.name.split(".")[0],
@@ -225,7 +226,7 @@ class ImportsMixin(HostBase):
     def module_attribute(self, module: Obj, name: str) -> Value:
         """`X.name` of an imported project module: what its top level bound (its frame key is the
         object's site)."""
-        return self.state.get(("v", module.site, name)) or UNKNOWN
+        return self.state.get((VARIABLE, module.site, name)) or UNKNOWN
 
     def hot_names(self):
         """The imports worth following: all of them when the file's top-level code (outside
@@ -272,7 +273,7 @@ class ImportsMixin(HostBase):
         if unit.facts not in facts.all:
             facts.all.append(unit.facts)
         self.file = facts
-        self.state.set(("v", module_frame.key, "__name__"), self.const(unit.name))
+        self.state.set((VARIABLE, module_frame.key, "__name__"), self.const(unit.name))
         saved = (self.frame, self.statement, self.context, self.path)
         try:
             self.frame, self.context = module_frame, ()
@@ -310,11 +311,11 @@ class ImportsMixin(HostBase):
         why = state.why
         if why is None or type(why) is not Why:
             return state
-        old = self.state.get(("t", obj))
+        old = self.state.get((TENSOR, obj))
         if old is not None and old.why is why:
             return state
         for source, _birth in state.inputs:  # handed on from what it was computed from
-            made = self.state.get(("t", source))
+            made = self.state.get((TENSOR, source))
             if made is not None and made.why is why:
                 return state
         return state.with_(why=self.foreign_why(why))

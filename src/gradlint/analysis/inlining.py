@@ -10,6 +10,7 @@ from typing import List, Optional, Union, cast
 from . import torch_api as api
 from .arguments import Args, Kwargs
 from .host import HostBase
+from .keys import ATTRIBUTE, GRAD_MODE, VARIABLE
 from .state import merged
 from .values import NOTHING, UNKNOWN, Obj, Shape, T, Value
 from .visits import CallStep
@@ -103,7 +104,7 @@ class InliningMixin(HostBase):
         return True
 
     def instance_method(self, obj: Obj, name: str, node, args: Args, kwargs: Kwargs) -> Value:
-        attribute = self.state.get(("a", obj, name))
+        attribute = self.state.get((ATTRIBUTE, obj, name))
         if attribute is not None:
             out = NOTHING
             for callee in attribute:
@@ -163,9 +164,9 @@ class InliningMixin(HostBase):
         entry = self.state
         self.state = entry.child()
         self.anchors.append(entry)
-        saved_grad = self.state.get("grad", True)
+        saved_grad = self.state.get(GRAD_MODE, True)
         if fobj.extra.get("grad_mode") is False:
-            self.state.set("grad", False)
+            self.state.set(GRAD_MODE, False)
         saved = (self.frame, self.context, self.path)
         self.call_stack.append(fnode)
         self.call_lines.append(node.lineno)
@@ -194,7 +195,7 @@ class InliningMixin(HostBase):
         frame.returns = []
         self.state = merged(entry, exits)
         if not self.state.dead:
-            self.state.set("grad", saved_grad)
+            self.state.set(GRAD_MODE, saved_grad)
         return result or UNKNOWN
 
     def runs_later(self, fnode) -> bool:
@@ -221,7 +222,7 @@ class InliningMixin(HostBase):
         used = set()
 
         def put(name, value):
-            self.state.set(("v", frame.key, name), value)
+            self.state.set((VARIABLE, frame.key, name), value)
 
         for index, param in enumerate(params):
             if index < len(positional) and not starred:

@@ -25,6 +25,7 @@ from .facts import Facts, GradRead, NonLeafOptimizerArgument, Span, UnanalysedSt
 from .file_facts import file_facts
 from .frames import Frame
 from .imports import ForeignWhy, ImportsMixin
+from .keys import ATTRIBUTE, ATTRIBUTE_NAMES, BACKWARD_LINE, EPOCH, GRAD_MODE, HAVOC, TENSOR, VARIABLE
 from .patterns import PatternsMixin
 from .scopes import Scope, scan_scope
 from .source import ParsedNode, SourceText
@@ -64,8 +65,8 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
         self.tree = tree
         self.source = source
         self.state = State()
-        self.state.set("epoch", Epoch())
-        self.state.set("grad", True)
+        self.state.set(EPOCH, Epoch())
+        self.state.set(GRAD_MODE, True)
         self.sites: Dict[tuple, Obj] = {}
         self.path: Path = ()  # the calls and loop iterations being run (see visits.py)
         self.read_sites: Dict[Tuple[int, int], Site] = {}
@@ -202,11 +203,11 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
             saved_state = self.state
             self.state = self.state.child()
             self.state.dead = False
-            self.state.set("epoch", Epoch())
-            self.state.set("grad", self.decorated_grad_mode(node))
+            self.state.set(EPOCH, Epoch())
+            self.state.set(GRAD_MODE, self.decorated_grad_mode(node))
             frame = self.new_frame(node, closure, ("standalone",))
             for name in self.parameter_names(node):
-                self.state.set(("v", frame.key, name), UNKNOWN)
+                self.state.set((VARIABLE, frame.key, name), UNKNOWN)
             saved_frame, self.frame = self.frame, frame
             try:
                 self.exec_block(node.body)
@@ -286,24 +287,24 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
             kind = frame.kind
             if kind == "class":
                 if frame is start:
-                    value = self.state.get(("v", frame.key, name))
+                    value = self.state.get((VARIABLE, frame.key, name))
                     if value is not None:
                         return value
             elif frame.is_module or name in frame.local_names:
-                value = self.state.get(("v", frame.key, name))
+                value = self.state.get((VARIABLE, frame.key, name))
                 if value is not None or not frame.is_module:
                     return value if value is not None else UNKNOWN
             frame = frame.parent
         return None
 
     def bind_name(self, name: str, value: Value) -> None:
-        self.state.set(("v", self.target_frame(name).key, name), value)
+        self.state.set((VARIABLE, self.target_frame(name).key, name), value)
 
     def bind_walrus(self, name: str, value: Value) -> None:
         """`(name := value)`: in a comprehension that may run no element, the name may keep the
         value it had."""
         frame = self.target_frame(name, walrus=True)
-        key = ("v", frame.key, name)
+        key = (VARIABLE, frame.key, name)
         inner = self.frame
         while inner is not frame and inner is not None:
             if not inner.runs_surely:
@@ -324,13 +325,13 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
         return obj
 
     def tensor_state(self, obj: Obj) -> TensorState:
-        state = self.state.get(("t", obj))
+        state = self.state.get((TENSOR, obj))
         return state if state is not None else TensorState(frozenset({Leaf.UNKNOWN}), frozenset({Retain.MAYBE}))
 
     def set_tensor_state(self, obj: Obj, state: TensorState) -> None:
         if self.unit is not None:
             state = self.tag_foreign_state(obj, state)
-        self.state.set(("t", obj), state)
+        self.state.set((TENSOR, obj), state)
 
     def new_tensor(self, node, leaf, why: Optional[Why] = None, key=None, inputs=(), **fields) -> Obj:
         obj = self.site_obj(node, T.TENSOR, key, **fields)
@@ -355,10 +356,10 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
         return tuple(edges)
 
     def epoch(self) -> Epoch:
-        return self.state.get("epoch") or Epoch()
+        return self.state.get(EPOCH) or Epoch()
 
     def grad_enabled(self) -> Optional[bool]:
-        return self.state.get("grad", True)
+        return self.state.get(GRAD_MODE, True)
 
     def leaf_kinds(self, value: Value) -> set:
         """The leaf statuses the tensors in `value` may have (UNKNOWN for non-tensors we can't see)."""
@@ -389,12 +390,12 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
                     self.escape(self.state.get(key) or NOTHING, depth + 1)
 
     def attribute_keys(self, obj: Obj):
-        return [("a", obj, name) for name in self.state.get(("attrs", obj)) or ()]
+        return [(ATTRIBUTE, obj, name) for name in self.state.get((ATTRIBUTE_NAMES, obj)) or ()]
 
     def backward(self, node, roots: Value = NOTHING) -> None:
         epoch = self.epoch()
-        self.state.set("epoch", Epoch(epoch.count + 1, epoch.floor))
-        self.state.set("backward_line", node.lineno)
+        self.state.set(EPOCH, Epoch(epoch.count + 1, epoch.floor))
+        self.state.set(BACKWARD_LINE, node.lineno)
         tensors = [o for o in roots if o.sort is T.TENSOR]
         if tensors and all(o.sort is T.TENSOR or (o.sort is T.CONST and o.qualname is None) for o in roots):
             # The non-leaves the gradient surely flows through: reached from every root it may be
@@ -449,7 +450,7 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
                     retain |= {Retain.EARLY}  # retained late for an earlier backward: before this one
             self.set_tensor_state(obj, state.with_(
                 retain=retain, retain_epoch=epoch.count, retain_line=node.lineno,
-                backward_line=self.state.get("backward_line") or 0, retain_statement=self.statement))
+                backward_line=self.state.get(BACKWARD_LINE) or 0, retain_statement=self.statement))
 
     # ----------------------------------------------------------------- findings
     def check_grad_read(self, subject: ast.AST, value: Value, span: Span) -> bool:
@@ -472,7 +473,7 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
 
     def read_proof(self, site: Site, value: Value) -> Optional[Dict[bool, ReadProof]]:
         """{late retain?: what proves the read None}; None when some path may read a filled grad."""
-        if self.state.get("havoc") or site.text in self.leaf_guards:
+        if self.state.get(HAVOC) or site.text in self.leaf_guards:
             return None
         found = self.none_states(value)
         if not found:
@@ -529,7 +530,7 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
         self.visit(site, self.optimizer_proof(value, optimizer))
 
     def optimizer_proof(self, value: Value, optimizer: str) -> Optional[Tuple[TensorState, str]]:
-        if self.state.get("havoc"):
+        if self.state.get(HAVOC):
             return None
         states = []
         for obj in ordered(value):

@@ -6,9 +6,14 @@ so long functions with many `if`s stay linear.
 """
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional, TypeVar, overload
 
 from .values import join_values
+
+if TYPE_CHECKING:
+    from .keys import Key
+
+F = TypeVar("F")
 
 _MISSING = object()
 _ABSENT = object()  # memo entry: no layer below has the key
@@ -33,6 +38,12 @@ class State:
         self.dead = False  # no path reaches here (after return, raise, break, continue)
         self.memo: Optional[dict] = None
         self.depth: int = parent.depth + 1 if parent is not None else 0
+
+    @overload
+    def get(self, key: "Key[F]") -> Optional[F]: ...
+
+    @overload
+    def get(self, key: "Key[F]", default: F) -> F: ...
 
     def get(self, key, default=None):
         value = self.local.get(key, _MISSING)
@@ -65,7 +76,7 @@ class State:
                     memo_layer.memo[key] = value
         return default if value is _ABSENT else value
 
-    def set(self, key, value) -> None:
+    def set(self, key: "Key[F]", value: F) -> None:
         self.local[key] = value
 
     def child(self) -> "State":

@@ -8,6 +8,7 @@ from typing import Dict, List, Optional, Tuple
 from . import torch_api as api
 from .facts import UnanalysedStatement
 from .host import HostBase
+from .keys import ATTRIBUTE, ATTRIBUTE_NAMES, CHILDREN, ELEMENTS, EPOCH, GRAD_MODE, HAVOC, VARIABLE
 from .state import State, merged
 from .patterns import irrefutable
 from .values import (NOTHING, UNKNOWN, Binding, Children, Leaf, Obj, Retain, Shape, T, Value, same_fact, widened)
@@ -45,7 +46,7 @@ class StatementsMixin(HostBase):
         note = UnanalysedStatement(stmt.lineno, type(stmt).__name__)
         if note not in self.unanalysed and self.unit is None:
             self.unanalysed.append(note)
-        self.state.set("havoc", True)
+        self.state.set(HAVOC, True)
 
     def compact(self) -> None:
         """Keep layer chains short so lookups stay cheap in long functions.
@@ -175,9 +176,9 @@ class StatementsMixin(HostBase):
         if obj.sort in (T.LIST, T.DICT, T.TUPLE):
             shape = self.shape(obj)
             if shape is not None:
-                self.state.set(("e", obj), Shape(summary=shape.everything()))
-        elif obj.sort is T.TORCH_MODULE and self.state.get(("children", obj)) is not None:
-            self.state.set(("children", obj), Children(None))
+                self.state.set((ELEMENTS, obj), Shape(summary=shape.everything()))
+        elif obj.sort is T.TORCH_MODULE and self.state.get((CHILDREN, obj)) is not None:
+            self.state.set((CHILDREN, obj), Children(None))
 
     def stmt_Assert(self, node: ast.Assert) -> None:
         self.eval(node.test)
@@ -307,12 +308,12 @@ class StatementsMixin(HostBase):
         self.record_binding(value, stmt, self.source.segment(node), node)
 
     def set_attribute(self, obj: Obj, name: str, value: Value, strong: bool = True) -> None:
-        key = ("a", obj, name)
+        key = (ATTRIBUTE, obj, name)
         old = self.state.get(key)
         self.state.set(key, value if strong or old is None else old | value)
-        names = self.state.get(("attrs", obj)) or frozenset()
+        names = self.state.get((ATTRIBUTE_NAMES, obj)) or frozenset()
         if name not in names:
-            self.state.set(("attrs", obj), names | {name})
+            self.state.set((ATTRIBUTE_NAMES, obj), names | {name})
 
     def tensor_attribute_write(self, obj: Obj, name: str, value: Value, node) -> None:
         if name == api.GRAD:  # `t.grad = g` fills .grad by hand, non-leaf or not: reads are unprovable
@@ -552,7 +553,7 @@ class StatementsMixin(HostBase):
         if given_up or self.budget <= 0:
             self.distrust_visits_since(start)  # its visits may not have seen every iteration
             if given_up:
-                self.state.set("havoc", True)  # nor has anything after it
+                self.state.set(HAVOC, True)  # nor has anything after it
         if not self.state.dead and getattr(node, "orelse", None):
             self.exec_block(node.orelse)
 
@@ -600,23 +601,23 @@ class StatementsMixin(HostBase):
 
     def changed_facts(self, head: State, joined: State) -> list:
         """The keys whose fact at the loop's start one more pass changed (epoch counts aside)."""
-        old_epoch, new_epoch = head.get("epoch"), joined.get("epoch")
+        old_epoch, new_epoch = head.get(EPOCH), joined.get(EPOCH)
         return [key for key, value in joined.local.items()
                 if not same_fact(head.get(key), value, old_epoch, new_epoch)]
 
     # ----------------------------------------------------------------- with
     def stmt_With(self, node) -> None:
-        saved_grad = self.state.get("grad", True)
+        saved_grad = self.state.get(GRAD_MODE, True)
         for item in node.items:
             value = self.eval(item.context_expr)
             mode = self.grad_mode_of(value)
             if mode is not None:
-                self.state.set("grad", mode if mode != "unknown" else None)
+                self.state.set(GRAD_MODE, mode if mode != "unknown" else None)
             if item.optional_vars is not None:
                 self.bind(item.optional_vars, UNKNOWN if mode is None else self.const(None), node)
         self.exec_block(node.body)
         if not self.state.dead:
-            self.state.set("grad", saved_grad)
+            self.state.set(GRAD_MODE, saved_grad)
 
     stmt_AsyncWith = stmt_With
 
@@ -689,7 +690,7 @@ class StatementsMixin(HostBase):
             elif isinstance(item, ast.Assign):
                 names = [t.id for t in item.targets if isinstance(t, ast.Name)]
             for name in names:
-                namespace[name] = self.state.get(("v", class_frame.key, name)) or UNKNOWN
+                namespace[name] = self.state.get((VARIABLE, class_frame.key, name)) or UNKNOWN
         cls.extra["namespace"] = namespace
         record = all(self.is_dataclass_decorator(d) for d in node.decorator_list) and bool(node.decorator_list)
         named_tuple = any(o.sort is T.CONST and api.kind_of(o.qualname) is api.Kind.NAMED_TUPLE_BASE

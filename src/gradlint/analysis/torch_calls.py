@@ -8,6 +8,7 @@ from typing import List, Optional, Tuple
 from . import torch_api as api
 from .arguments import Args, Kwargs
 from .host import HostBase
+from .keys import ATTRIBUTE, CHILDREN, CREATE_GRAPH, GRAD_MODE, GRAPH_GRAD, HOOKS, VIEWS, VIEW_OF
 from .source import shorten
 from .values import (NOTHING, UNKNOWN, Category, Children, Hooks, Leaf, Obj, Retain, Shape, T, TensorState, Value, Why,
                      ordered)
@@ -28,16 +29,16 @@ class TorchCallsMixin(HostBase):
             self.retain(self.flatten_tensors(inputs[1]), node)
         self.backward(node, roots if inputs is None else NOTHING)
         graph = inputs is None and self.flag(args, kwargs, "create_graph", inputs_position - 1, False) is True
-        self.state.set("create_graph", (self.epoch().count, node.lineno) if graph else False)
+        self.state.set(CREATE_GRAPH, (self.epoch().count, node.lineno) if graph else False)
 
     def graph_grad(self, subject, base: Value) -> Optional[Value]:
         """`x.grad` of a requires-grad leaf right after a `backward(create_graph=True)` on every
         path: the gradient with its graph, a non-leaf (or, for a gradient that does not depend on
         anything requiring grad, a tensor without grad: None-.grad either way, unless it is asked
         for grad later). The same object at every read until the next backward. None: not known."""
-        made = self.state.get("create_graph")
+        made = self.state.get(CREATE_GRAPH)
         epoch = self.epoch()
-        if not made or len(base) != 1 or made[0] != epoch.count or made[0] <= epoch.floor:
+        if not isinstance(made, tuple) or len(base) != 1 or made[0] != epoch.count or made[0] <= epoch.floor:
             return None
         (obj,) = base
         if obj.sort is not T.TENSOR:
@@ -45,7 +46,7 @@ class TorchCallsMixin(HostBase):
         state = self.tensor_state(obj)
         if state.leaf != {Leaf.RG_LEAF} or state.retain != {Retain.NO}:  # `x.grad = g`, or escaped
             return None
-        key = ("graph grad", obj, made[0])
+        key = (GRAPH_GRAD, obj, made[0])
         value = self.state.get(key)
         if value is None:
             text = (f"`{self.source.segment(subject)}.grad` on line {subject.lineno} is the gradient "
@@ -64,19 +65,19 @@ class TorchCallsMixin(HostBase):
         modules = [o for o in receiver if o.sort in (T.TORCH_MODULE, T.INSTANCE)]
         if modules and len(modules) == len(receiver) and all(o.sort is T.FUNCTION for o in hook):
             for module in modules:
-                hooks = self.state.get(("hooks", module)) or Hooks()
+                hooks = self.state.get((HOOKS, module)) or Hooks()
                 if len(modules) > 1:  # registered on one of them: on the other, not
                     hooks = hooks.join(hooks.added(hook))
                 else:
                     hooks = hooks.added(hook)
-                self.state.set(("hooks", module), hooks)
+                self.state.set((HOOKS, module), hooks)
             self.resolved_hook_sites.add(node)
         else:
             self.unresolved_hooks = True
 
     def hooked(self, module: Obj, node, args: Args, output: Value) -> Value:
         """A module output after its forward hooks ran (or, for hooks we cannot see, escaped)."""
-        hooks = self.state.get(("hooks", module)) or Hooks()
+        hooks = self.state.get((HOOKS, module)) or Hooks()
         for hook in hooks.items:
             inputs = frozenset({self.new_container(node, T.TUPLE, Shape(tuple(v for _, v in args)), key="hook")})
             result = NOTHING
@@ -136,7 +137,7 @@ class TorchCallsMixin(HostBase):
 
     def call_set_grad_enabled(self, q: str, spec: api.Spec, node, args: Args, kwargs: Kwargs) -> Value:
         mode = self.flag(args, kwargs, "mode", 0, None)
-        self.state.set("grad", mode)
+        self.state.set(GRAD_MODE, mode)
         return self.const(None, grad_mode=mode if mode is not None else "unknown")
 
     def call_device(self, q: str, spec: api.Spec, node, args: Args, kwargs: Kwargs) -> Value:
@@ -147,7 +148,7 @@ class TorchCallsMixin(HostBase):
 
     def call_sequential(self, q: str, spec: api.Spec, node, args: Args, kwargs: Kwargs) -> Value:
         module = self.site_obj(node, T.TORCH_MODULE, qualname=q, label=q.rsplit(".", 1)[-1])
-        self.state.set(("children", module), Children(tuple(v for _, v in args)))
+        self.state.set((CHILDREN, module), Children(tuple(v for _, v in args)))
         return frozenset({module})
 
     def call_module_container(self, q: str, spec: api.Spec, node, args: Args, kwargs: Kwargs) -> Value:
@@ -278,7 +279,7 @@ class TorchCallsMixin(HostBase):
                 why = self.why(node, f"`{short}()` on line {node.lineno} made {name} a computed tensor",
                                category=Category.REPARAMETRIZED)
                 weight = self.new_tensor(node, {Leaf.NONLEAF}, why, key=("reparam", id(module)))
-                self.state.set(("a", module, name), frozenset({weight}))
+                self.state.set((ATTRIBUTE, module, name), frozenset({weight}))
         return args[0][1]
 
     def vectorize(self, node, args: Args) -> Value:
@@ -423,13 +424,13 @@ class TorchCallsMixin(HostBase):
         """Views taken earlier (and views of those) share their root base's autograd state: when
         the root is asked for grad, they require grad too. A view asked for grad is not a root:
         only it changes, not the views taken of it (torch keeps every view's `_base` at the root)."""
-        is_view = self.state.get(("view of", base), False)
+        is_view = self.state.get((VIEW_OF, base), False)
         if is_view is True:
             return
         sure = is_view is False  # a maybe-view (reshape) may or may not be the root
         pending, seen = [base], {base}
         while pending:
-            for view in self.state.get(("views", pending.pop())) or ():
+            for view in self.state.get((VIEWS, pending.pop())) or ():
                 if view in seen:
                     continue
                 seen.add(view)
@@ -673,9 +674,9 @@ class TorchCallsMixin(HostBase):
         kind = spec.kind if spec is not None else None
         if kind is Kind.MODULE_CALL:
             return self.call_module(module, node, args, kwargs)
-        known = self.state.get(("children", module))
+        known = self.state.get((CHILDREN, module))
         if known is not None and kind is Kind.CHILD_APPEND and args:
-            self.state.set(("children", module), known.appended(args[-1][1]))
+            self.state.set((CHILDREN, module), known.appended(args[-1][1]))
             return frozenset({module}) if spec is not None and spec.returns_self else self.const(None)
         if known is not None and kind is Kind.CHILDREN_CHANGE:
             self.forget_layout(module)
@@ -687,7 +688,7 @@ class TorchCallsMixin(HostBase):
 
     def children(self, module: Obj) -> Optional[Tuple[Value, ...]]:
         """An nn.Sequential's children on every path here (None: unknown)."""
-        known = self.state.get(("children", module))
+        known = self.state.get((CHILDREN, module))
         return known.items if known is not None else None
 
     def parameters_of(self, module: Obj, name: str, node) -> Optional[Value]:
