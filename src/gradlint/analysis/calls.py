@@ -113,7 +113,7 @@ class CallsMixin(TorchCallsMixin, InliningMixin, BuiltinCallsMixin):
         if obj.sort is T.TORCH_MODULE:
             return self.hooked(obj, node, args, self.call_module(obj, node, args, kwargs))
         if obj.sort is T.INSTANCE:
-            if obj.extra.get("is_module"):
+            if obj.is_module:
                 return self.hooked(obj, node, args, self.instance_method(obj, api.FORWARD, node, args, kwargs))
             return self.instance_method(obj, "__call__", node, args, kwargs)
         if obj.sort is T.CONST:

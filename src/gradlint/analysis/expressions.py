@@ -30,14 +30,14 @@ class ExpressionsMixin(HostBase):
         return handler(node)
 
     # ----------------------------------------------------------------- constants and names
-    def const(self, value=_UNSET, **extra) -> Value:
+    def const(self, value=_UNSET, **fields) -> Value:
         """A Python value that is not a tensor; `const()` alone: one we don't know."""
         cache = self.__dict__.setdefault("_consts", {})
         key = (type(value).__name__, value if isinstance(value, (int, float, str, bool, type(None))) else id(value),
-               tuple(sorted(extra.items())))
+               tuple(sorted(fields.items())))
         obj = cache.get(key)
         if obj is None:
-            obj = Obj(T.CONST, const=value, label=repr(value), extra=dict(extra))
+            obj = Obj(T.CONST, const=value, label=repr(value), **fields)
             cache[key] = obj
         return frozenset({obj})
 
@@ -59,7 +59,7 @@ class ExpressionsMixin(HostBase):
         if obj.sort in (T.LIST, T.TUPLE, T.DICT):
             shape = self.shape(obj)
             return bool(shape.items) if shape is not None and shape.exact and not shape.summary else None
-        if obj.sort is T.CONST and obj.qualname is None and obj.const is not _UNSET and not obj.extra:
+        if obj.sort is T.CONST and obj.qualname is None and obj.const is not _UNSET:
             try:
                 return bool(obj.const)
             except Exception:  # noqa: BLE001 - any odd constant is simply unknown
@@ -142,9 +142,9 @@ class ExpressionsMixin(HostBase):
         if kind is Kind.VIEW_ATTRIBUTE or kind is Kind.SELF_ATTRIBUTE:
             return self.op_result(node, [frozenset({obj})], self.source.segment(node), view=spec is not None and spec.view)
         if kind is Kind.DEVICE_ATTRIBUTE:  # `.to(x.device)` never copies x
-            return self.const(obj.device) if obj.device in ("cpu", "cuda") else self.const(None, same_device=id(obj))
+            return self.const(obj.device) if obj.device in ("cpu", "cuda") else self.const(same_placement=("device", id(obj)))
         if kind is Kind.DTYPE_ATTRIBUTE:
-            return self.qual(api.torch_name(obj.dtype)) if obj.dtype else self.const(None, same_dtype=id(obj))
+            return self.qual(api.torch_name(obj.dtype)) if obj.dtype else self.const(same_placement=("dtype", id(obj)))
         if kind in NONTENSOR_ATTRIBUTES:
             return self.opaque()
         return UNKNOWN
@@ -157,7 +157,7 @@ class ExpressionsMixin(HostBase):
             if api.is_layer_parameter(name) and api.kind_of(obj.qualname) is Kind.MODULE_WITH_PARAMETERS:
                 return frozenset({self.parameter_of(obj, name)})
             return UNKNOWN
-        cls = obj if obj.sort is T.CLASS else obj.extra.get("class")
+        cls = obj if obj.sort is T.CLASS else obj.of_class
         found = self.class_lookup(cls, name) if cls is not None else None
         if found is None:
             return UNKNOWN
@@ -169,17 +169,17 @@ class ExpressionsMixin(HostBase):
     def bound_method(self, function: Obj, instance: Obj) -> Obj:
         """`self.save` read as a value: the function with `self` bound."""
         bound = self.site_obj(function.node, T.FUNCTION, ("bound", id(instance)), label=function.label)
-        bound.extra.update(function.extra)
-        bound.extra["self"] = frozenset({instance})
+        bound.closure, bound.grad_mode = function.closure, function.grad_mode
+        bound.bound_self = frozenset({instance})
         return bound
 
     def class_lookup(self, cls: Obj, name: str, depth: int = 0) -> Optional[Value]:
         if cls is None or depth > 8 or cls.sort is not T.CLASS:
             return None
-        namespace = cls.extra.get("namespace", {})
+        namespace = cls.namespace or {}
         if name in namespace:
             return namespace[name]
-        for base in cls.extra.get("bases", ()):
+        for base in cls.bases:
             for parent in base:
                 found = self.class_lookup(parent, name, depth + 1)
                 if found is not None:
@@ -379,8 +379,8 @@ class ExpressionsMixin(HostBase):
 
     def expr_Lambda(self, node: ast.Lambda) -> Value:
         fobj = self.site_obj(node, T.FUNCTION, label="lambda")
-        fobj.extra["closure"] = self.frame
-        fobj.extra["grad_mode"] = True
+        fobj.closure = self.frame
+        fobj.grad_mode = True
         return frozenset({fobj})
 
     # ----------------------------------------------------------------- operators

@@ -29,15 +29,15 @@ class InliningMixin(HostBase):
         # One object per class made here (`(A if c else B)()`): its class never changes.
         where = (getattr(cls.node, "lineno", 0), getattr(cls.node, "col_offset", 0))
         instance = self.site_obj(node, T.INSTANCE, ("instance of",) + where, label=cls.label)
-        instance.extra["class"] = cls
-        instance.extra["is_module"] = bool(cls.extra.get("is_module"))
+        instance.of_class = cls
+        instance.is_module = cls.is_module
         init = self.class_lookup(cls, "__init__")
         if init is not None:
             for fobj in init:
                 if fobj.sort is T.FUNCTION:
                     self.inline(fobj, node, args, kwargs, self_value=frozenset({instance}))
-        elif "fields" in cls.extra and self.class_lookup(cls, "__post_init__") is None:
-            self.store_fields(instance, cls.extra["fields"], args, kwargs)
+        elif cls.fields is not None and self.class_lookup(cls, "__post_init__") is None:
+            self.store_fields(instance, cls.fields, args, kwargs)
         elif args or kwargs or not self.class_is_known(cls):
             # A generated __init__ we do not model keeps its arguments where we can't see.
             self.escape_arguments(args, kwargs)
@@ -69,7 +69,7 @@ class InliningMixin(HostBase):
         if fields is None:
             return UNKNOWN
         cls = self.site_obj(node, T.CLASS, label=self.known_const(args[0][1], None) or "namedtuple")
-        cls.extra.update(bases=[], namespace={}, fields=fields)
+        cls.bases, cls.namespace, cls.fields = (), {}, fields
         return frozenset({cls})
 
     def namespace_instance(self, node, args: Args, kwargs: Kwargs) -> Value:
@@ -83,7 +83,7 @@ class InliningMixin(HostBase):
         return frozenset({instance})
 
     def subclasses_tensor(self, cls: Obj, depth: int = 0) -> bool:
-        for base in cls.extra.get("bases", ()):
+        for base in cls.bases:
             for obj in base:
                 if obj.sort is T.CONST and obj.qualname == api.TENSOR:
                     return True
@@ -93,7 +93,7 @@ class InliningMixin(HostBase):
 
     def class_is_known(self, cls: Obj, depth: int = 0) -> bool:
         """Every base is a class of the file, `object` or torch.nn.Module."""
-        for base in cls.extra.get("bases", ()):
+        for base in cls.bases:
             for obj in base:
                 if obj.sort is T.CLASS:
                     if depth > 8 or not self.class_is_known(obj, depth + 1):
@@ -110,7 +110,7 @@ class InliningMixin(HostBase):
             for callee in attribute:
                 out |= self.call_object(callee, node, args, kwargs)
             return out
-        cls = obj if obj.sort is T.CLASS else obj.extra.get("class")
+        cls = obj if obj.sort is T.CLASS else obj.of_class
         found = self.class_lookup(cls, name) if cls is not None else None
         if found is not None:
             out = NOTHING
@@ -121,7 +121,7 @@ class InliningMixin(HostBase):
                 else:
                     out |= self.call_object(fobj, node, args, kwargs)
             return out
-        if obj.extra.get("is_module") and cls is not None and self.class_is_known(cls):
+        if obj.is_module and cls is not None and self.class_is_known(cls):
             member = api.module_member(name)
             if member is not None and member.kind is api.Kind.MODULE_SELF:
                 return frozenset({obj})
@@ -141,7 +141,7 @@ class InliningMixin(HostBase):
     def inline(self, fobj: Obj, node, args: Args, kwargs: Kwargs, self_value: Optional[Value] = None) -> Value:
         fnode = cast(Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda], fobj.node)  # a function's node
         if self_value is None:
-            self_value = fobj.extra.get("self")  # a bound method
+            self_value = fobj.bound_self  # a bound method
         if self.runs_later(fnode):
             # Generators and coroutines run their body when iterated or awaited, not when called.
             self.escape_arguments(args, kwargs)
@@ -158,14 +158,14 @@ class InliningMixin(HostBase):
             return UNKNOWN
         self.inlined.add(fnode)
         self.inline_counts[fnode] = inlined_before + 1
-        closure = fobj.extra.get("closure", self.module_frame)
+        closure = fobj.closure or self.module_frame
         context = (self.context + (id(node),))[-3:]
         frame = self.new_frame(fnode, closure, context)
         entry = self.state
         self.state = entry.child()
         self.anchors.append(entry)
         saved_grad = self.state.get(GRAD_MODE, True)
-        if fobj.extra.get("grad_mode") is False:
+        if fobj.grad_mode is False:
             self.state.set(GRAD_MODE, False)
         saved = (self.frame, self.context, self.path)
         self.call_stack.append(fnode)

@@ -622,7 +622,7 @@ class StatementsMixin(HostBase):
     stmt_AsyncWith = stmt_With
 
     def grad_mode_of(self, value: Value):
-        modes = {obj.extra.get("grad_mode") for obj in value if obj.sort is T.CONST}
+        modes = {obj.grad_mode for obj in value if obj.sort is T.CONST}
         if len(modes) == 1 and len(value) == 1:
             (mode,) = modes
             return mode
@@ -634,8 +634,8 @@ class StatementsMixin(HostBase):
         # Methods do not see their class body's names: they close over the enclosing scope.
         closure = self.frame.parent if self.frame.key[0] == "class" else self.frame
         assert closure is not None  # a class body's frame has the scope around it as parent
-        fobj.extra["closure"] = closure
-        fobj.extra["grad_mode"] = self.decorated_grad_mode(node)
+        fobj.closure = closure
+        fobj.grad_mode = self.decorated_grad_mode(node)
         value = frozenset({fobj})
         for decorator in node.decorator_list:
             self.eval(decorator)
@@ -666,10 +666,10 @@ class StatementsMixin(HostBase):
     def stmt_ClassDef(self, node: ast.ClassDef) -> None:
         bases = [self.eval(b) for b in node.bases]
         cls = self.site_obj(node, T.CLASS, label=node.name)
-        cls.extra["bases"] = bases
-        cls.extra["is_module"] = any(
+        cls.bases = tuple(bases)
+        cls.is_module = any(
             (o.sort is T.CONST and api.kind_of(o.qualname) is api.Kind.MODULE_BASE)
-            or (o.sort is T.CLASS and o.extra.get("is_module"))
+            or (o.sort is T.CLASS and o.is_module)
             or (o.sort is T.CONST and api.is_nn(o.qualname))
             for b in bases for o in b)
         frame = self.frame
@@ -691,14 +691,14 @@ class StatementsMixin(HostBase):
                 names = [t.id for t in item.targets if isinstance(t, ast.Name)]
             for name in names:
                 namespace[name] = self.state.get((VARIABLE, class_frame.key, name)) or UNKNOWN
-        cls.extra["namespace"] = namespace
+        cls.namespace = namespace
         record = all(self.is_dataclass_decorator(d) for d in node.decorator_list) and bool(node.decorator_list)
         named_tuple = any(o.sort is T.CONST and api.kind_of(o.qualname) is api.Kind.NAMED_TUPLE_BASE
                           for b in bases for o in b)
         if record or named_tuple:
             fields = self.record_fields(node, bases, named_tuple)
             if fields is not None:
-                cls.extra["fields"] = fields
+                cls.fields = fields
         for decorator in node.decorator_list:
             self.eval(decorator)
         self.bind_name(node.name, frozenset({cls}) if not node.decorator_list or record else UNKNOWN)
@@ -710,8 +710,8 @@ class StatementsMixin(HostBase):
         fields: List[str] = []
         for base in bases:
             for obj in base:
-                if obj.sort is T.CLASS and "fields" in obj.extra:
-                    fields += obj.extra["fields"]
+                if obj.sort is T.CLASS and obj.fields is not None:
+                    fields += obj.fields
                 elif not (named_tuple and obj.sort is T.CONST
                           and api.kind_of(obj.qualname) is api.Kind.NAMED_TUPLE_BASE):
                     return None

@@ -53,7 +53,7 @@ class TorchCallsMixin(HostBase):
                     f"`backward(create_graph=True)` on line {made[1]} computed with its graph")
             grad = self.new_tensor(subject, {Leaf.NONLEAF}, Why(subject.lineno, subject.col_offset, text),
                                    key=key, device=obj.device, dtype=obj.dtype)
-            grad.extra["maybe_plain"] = True
+            grad.maybe_plain = True
             value = frozenset({grad})
             self.state.set(key, value)
         return value
@@ -133,12 +133,12 @@ class TorchCallsMixin(HostBase):
         mode = spec.grad
         if spec.mode_argument and self.flag(args, kwargs, "mode", 0, True) is not True:
             mode = True
-        return self.const(None, grad_mode=mode)
+        return self.const(grad_mode=mode)
 
     def call_set_grad_enabled(self, q: str, spec: api.Spec, node, args: Args, kwargs: Kwargs) -> Value:
         mode = self.flag(args, kwargs, "mode", 0, None)
         self.state.set(GRAD_MODE, mode)
-        return self.const(None, grad_mode=mode if mode is not None else "unknown")
+        return self.const(grad_mode=mode if mode is not None else "unknown")
 
     def call_device(self, q: str, spec: api.Spec, node, args: Args, kwargs: Kwargs) -> Value:
         return self.device_const(args)
@@ -240,7 +240,7 @@ class TorchCallsMixin(HostBase):
             name = self.device_name(args[0][1])
             if name in ("cpu", "cuda"):
                 return self.const(name)
-        return self.const(None, device="?")
+        return self.opaque()  # a device we cannot know
 
     def device_name(self, value: Value) -> Optional[str]:
         """"cpu" / "cuda" for a known device, "?" for a device we cannot know."""
@@ -407,7 +407,7 @@ class TorchCallsMixin(HostBase):
             leaf = set(state.leaf)
             if flag is True and Leaf.PLAIN in leaf:
                 leaf = (leaf - {Leaf.PLAIN}) | {Leaf.RG_LEAF}
-            elif flag is True and obj.extra.get("maybe_plain"):  # a gradient that may not require grad
+            elif flag is True and obj.maybe_plain:  # a gradient that may not require grad
                 leaf = leaf | {Leaf.RG_LEAF}
             elif flag is False and Leaf.RG_LEAF in leaf:
                 leaf = (leaf - {Leaf.RG_LEAF}) | {Leaf.PLAIN}
@@ -555,10 +555,9 @@ class TorchCallsMixin(HostBase):
         """("device" | "dtype", ("same", id)) for `x.device` / `x.dtype` of a tensor of unknown placement."""
         if len(value) == 1:
             (obj,) = value
-            for kind in ("device", "dtype"):
-                owner = obj.extra.get("same_" + kind) if obj.sort is T.CONST else None
-                if owner is not None:
-                    return kind, ("same", owner)
+            same = obj.same_placement if obj.sort is T.CONST else None
+            if same is not None:
+                return same[0], ("same", same[1])
         return None
 
     def is_device_like(self, value: Value) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import enum
 from dataclasses import dataclass, field, replace
-from typing import Any, FrozenSet, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple, Union
 
 
 class T(enum.Enum):
@@ -80,7 +80,21 @@ class Obj:
     device: Optional[str] = None  # tensors: "cpu", "cuda", or None when unknown
     dtype: Optional[str] = None
     fresh: bool = False  # a tensor straight from a factory (contiguous, own storage)
-    extra: dict = field(default_factory=dict)
+    maybe_plain: bool = False  # tensors: a gradient that may not require grad
+    # classes (CLASS) and instances (INSTANCE) of classes defined in the code
+    of_class: Optional["Obj"] = None  # an instance's class
+    bases: Tuple[Value, ...] = ()  # a class's bases (each a value)
+    namespace: Optional[Dict[str, Value]] = None  # what a class body bound
+    fields: Optional[List[str]] = None  # a record class's (dataclass, namedtuple) __init__ fields
+    is_module: bool = False  # an nn.Module subclass, or an instance of one
+    # functions (FUNCTION)
+    closure: Any = None  # the frames.Frame the function was defined in (None: the module's)
+    bound_self: Optional[Value] = None  # a bound method's instance
+    # FUNCTION: the grad mode a decorator sets; CONST: a grad-mode object (`torch.no_grad()`),
+    # "unknown" when the mode it sets is not known
+    grad_mode: Union[bool, str, None] = None
+    # CONST: `x.device` / `x.dtype` of a tensor of unknown placement: ("device" | "dtype", id of x)
+    same_placement: Optional[Tuple[str, int]] = None
 
     def order(self):
         """A sort key stable across runs (identity hashes are not): where it was made."""
