@@ -42,6 +42,7 @@ class ExpressionsMixin(HostBase):
         return frozenset({obj})
 
     def opaque(self) -> Value:
+        """A Python value that is surely not a tensor, of unknown value (see values.py)."""
         return self.const()
 
     def qual(self, qualname: str) -> Value:

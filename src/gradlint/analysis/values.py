@@ -3,7 +3,15 @@
 A runtime value is approximated by a *points-to set*: the abstract objects it may be. An abstract
 object stands for every runtime object made at one place (an allocation site, in one call context).
 Immutable facts about an object live on `Obj`; what can change as the program runs (a tensor's leaf
-status, whether it retains grad) lives in the flow state, keyed by the object.
+status, whether it retains grad) lives in the flow state, keyed by the object (keys.py).
+
+Three kinds of "unknown", never confused:
+- `UNKNOWN` (a value): anything at all, a tensor included — what code we cannot see returns; a
+  tensor handed to such code "escapes" and is never reported afterwards;
+- an opaque constant (`Interpreter.opaque()`, a CONST whose `const` is unset): a Python value that
+  is surely not a tensor, whose value we do not know (`len(x)`, `math.sqrt(n)`);
+- `Leaf.UNKNOWN` (in a tensor's state): surely a tensor, but whether it is a leaf, or requires
+  grad, is not known on some path.
 """
 from __future__ import annotations
 
