@@ -132,5 +132,7 @@ class CallsMixin(TorchCallsMixin, InliningMixin, BuiltinCallsMixin):
             return self.namespace_instance(node, args, kwargs)
         if kind is Kind.CHAIN:
             return self.chain(node, args, kwargs)
+        if kind is Kind.BUILTIN_CONTAINER:
+            return self.call_builtin(api.function(qualname).container, node, args, kwargs)
         self.escape_arguments(args, kwargs)
         return UNKNOWN

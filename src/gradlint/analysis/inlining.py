@@ -68,7 +68,7 @@ class InliningMixin:
         if fields is None:
             return UNKNOWN
         cls = self.site_obj(node, T.CLASS, label=self.known_const(args[0][1], None) or "namedtuple")
-        cls.extra.update(bases=[], namespace={}, fields=fields)
+        cls.extra.update(bases=[], namespace={}, fields=fields, named_tuple=True)
         return frozenset({cls})
 
     def namespace_instance(self, node, args: Args, kwargs: Kwargs) -> Value:
