@@ -57,7 +57,11 @@ class BuiltinCallsMixin:
             return values[0]
         if name == "next" and values:
             return self.iterate(values[0]) or UNKNOWN
-        if name in ("sum", "min", "max", "abs"):
+        if name in ("min", "max") and values:
+            # One of the arguments itself (or of the iterable's elements), never a computed value.
+            chosen = NOTHING.union(*values) if len(values) > 1 else self.iterate(values[0])
+            return (chosen | (kwargs["default"][1] if "default" in kwargs else NOTHING)) or UNKNOWN
+        if name in ("sum", "abs"):
             operands = [self.iterate(v) if name != "abs" else v for v in values[:1]]
             if any(o.sort is T.TENSOR for v in operands for o in v):
                 return self.op_result(node, operands, self.source.segment(node))
