@@ -8,6 +8,7 @@ from . import torch_api as api
 from .arguments import Args, Kwargs
 from .host import HostBase
 from .keys import ELEMENTS
+from .state import merged
 from .values import NOTHING, UNKNOWN, Obj, Shape, T, Value
 
 MAX_UNROLLED_RANGE = 8
@@ -44,9 +45,7 @@ class BuiltinCallsMixin(HostBase):
         if name == "dict":
             summary = NOTHING
             for value in values:
-                for pair in self.iterate(value):
-                    shape = self.shape(pair) if pair.sort in (T.TUPLE, T.LIST) else None
-                    summary |= shape.everything() if shape else UNKNOWN
+                summary |= self.dict_values_of(value)
             for _, value in kwargs.values():
                 summary |= value
             return frozenset({self.new_container(node, T.DICT, Shape(summary=summary))})
@@ -60,7 +59,11 @@ class BuiltinCallsMixin(HostBase):
             return values[0]
         if name == "next" and values:
             return self.iterate(values[0]) or UNKNOWN
-        if name in ("sum", "min", "max", "abs"):
+        if name in ("min", "max") and values:
+            # One of the arguments itself (or of the iterable's elements), never a computed value.
+            chosen = NOTHING.union(*values) if len(values) > 1 else self.iterate(values[0])
+            return (chosen | (kwargs["default"][1] if "default" in kwargs else NOTHING)) or UNKNOWN
+        if name in ("sum", "abs"):
             operands = [self.iterate(v) if name != "abs" else v for v in values[:1]]
             if any(o.sort is T.TENSOR for v in operands for o in v):
                 return self.op_result(node, operands, self.source.segment(node))
@@ -72,10 +75,39 @@ class BuiltinCallsMixin(HostBase):
                 if len(numbers) <= MAX_UNROLLED_RANGE:  # small literal ranges unroll exactly
                     return frozenset({self.new_container(node, T.TUPLE, Shape(tuple(self.const(i) for i in numbers)))})
             return self.opaque()
+        if name == "map" and len(values) > 1 and all(o.sort is T.FUNCTION for o in values[0]) \
+                and not any(isinstance(arg, ast.Starred) for arg, _ in args):
+            return self.mapped(node, values[0], args[1:])
         if name in ("map", "filter", "super"):
             self.escape_arguments(args, kwargs)
             return UNKNOWN
         return self.opaque()
+
+    def dict_values_of(self, value: Value) -> Value:
+        """The values `dict(value)` holds: those of a dict, or the second item of each pair."""
+        out = NOTHING
+        for obj in value:
+            if obj.sort is T.DICT:
+                shape = self.shape(obj)
+                out |= shape.everything() if shape is not None else UNKNOWN
+                continue
+            for pair in self.iterate(frozenset({obj})) or UNKNOWN:
+                items = self.shape(pair) if pair.sort in (T.TUPLE, T.LIST) else None
+                out |= items.items[1] if items is not None and items.items is not None and len(items.items) == 2 \
+                    else UNKNOWN
+        return out
+
+    def mapped(self, node, functions: Value, iterables: Args) -> Value:
+        """`map(f, xs, ys)`: a list of what `f` returns for an element of each. `f` is run once on
+        any elements, as a comprehension's element is; it may also not run at all (empty input)."""
+        elements = [(arg, self.iterate(value) or UNKNOWN) for arg, value in iterables]
+        entry = self.state
+        self.state = entry.child()
+        results = NOTHING
+        for function in functions:
+            results |= self.call_object(function, node, elements, {})
+        self.state = merged(entry, [self.state, entry.child()])
+        return frozenset({self.new_container(node, T.LIST, Shape(summary=results))})
 
     def container_method(self, obj: Obj, name: str, node, args: Args, kwargs: Kwargs) -> Value:
         values = [v for _, v in args]

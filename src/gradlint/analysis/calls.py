@@ -135,5 +135,8 @@ class CallsMixin(TorchCallsMixin, InliningMixin, BuiltinCallsMixin):
             return self.namespace_instance(node, args, kwargs)
         if kind is Kind.CHAIN:
             return self.chain(node, args, kwargs)
+        spec = api.function(qualname)
+        if kind is Kind.BUILTIN_CONTAINER and spec is not None and spec.container is not None:
+            return self.call_builtin(spec.container, node, args, kwargs)
         self.escape_arguments(args, kwargs)
         return UNKNOWN

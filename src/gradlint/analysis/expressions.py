@@ -13,6 +13,7 @@ from .keys import ATTRIBUTE, ELEMENTS, TENSOR, VIEWS, VIEW_OF, VIEW_ROOT
 from .values import (NOTHING, UNKNOWN, Category, Leaf, Obj, Shape, T, TensorState, Value, Why)
 
 _UNSET = object()
+MAX_REPEATED = 64  # `[None] * n` with a literal n up to this is kept position by position
 Kind = api.Kind
 NONTENSOR_ATTRIBUTES = frozenset({Kind.NONTENSOR_ATTRIBUTE, Kind.REQUIRES_GRAD_ATTRIBUTE, Kind.LEAF_TEST_ATTRIBUTE})
 
@@ -210,6 +211,10 @@ class ExpressionsMixin(HostBase):
                                       view=True if basic_index(node.slice) else None)
             elif obj.sort in (T.LIST, T.TUPLE, T.DICT):
                 out |= self.container_item(obj, index, node)
+            elif (items := self.tuple_items(obj)) is not None:
+                position = self.known_const(index)
+                known = isinstance(position, int) and -len(items) <= position < len(items)
+                out |= items[position] if known else UNKNOWN
             elif obj.sort is T.TORCH_MODULE and (children := self.children(obj)) is not None:
                 position = self.known_const(index)
                 if isinstance(position, int) and -len(children) <= position < len(children):
@@ -219,6 +224,20 @@ class ExpressionsMixin(HostBase):
             else:
                 out |= UNKNOWN
         return out or UNKNOWN
+
+    def tuple_fields(self, obj: Obj) -> Optional[List[str]]:
+        """The fields of a named tuple instance, in the order indexing and unpacking see them
+        (None: not one, or its class may index or iterate otherwise)."""
+        cls = obj.of_class
+        if cls is None or not cls.named_tuple or any(
+                self.class_lookup(cls, method) is not None for method in ("__getitem__", "__iter__")):
+            return None
+        return cls.fields
+
+    def tuple_items(self, obj: Obj) -> Optional[List[Value]]:
+        """A named tuple instance's items, position by position (None: not a named tuple)."""
+        fields = self.tuple_fields(obj) if obj.sort is T.INSTANCE else None
+        return None if fields is None else [self.object_attribute(obj, field) for field in fields]
 
     def container_item(self, obj: Obj, index: Value, node) -> Value:
         shape = self.shape(obj)
@@ -234,10 +253,12 @@ class ExpressionsMixin(HostBase):
             elif isinstance(key, int) and -len(shape.items) <= key < len(shape.items):
                 return shape.items[key]
             return UNKNOWN
-        # An element we cannot pin down: a finding only if every element would be one.
+        # An element we cannot pin down: a finding only if every element would be one (a plain
+        # constant, as the None of `[None] * n` not yet filled in, would raise on `.grad`).
         everything = shape.everything()
-        if everything and all(o.sort is T.TENSOR and self.tensor_state(o).leaf == {Leaf.NONLEAF}
-                              for o in everything):
+        tensors = [o for o in everything if o.sort is T.TENSOR]
+        if tensors and all(self.tensor_state(o).leaf == {Leaf.NONLEAF} for o in tensors) and all(
+                o.sort is T.TENSOR or (o.sort is T.CONST and o.qualname is None) for o in everything):
             return everything
         return UNKNOWN
 
@@ -327,6 +348,8 @@ class ExpressionsMixin(HostBase):
                 shape = self.shape(obj)
                 out |= frozenset().union(*(self.const(k) for k in shape.keys)) if shape and shape.exact \
                     and shape.keys else self.opaque()
+            elif (items := self.tuple_items(obj)) is not None:
+                out |= NOTHING.union(*items)
             elif obj.sort is T.TENSOR:
                 origin = obj.node if getattr(obj.node, "lineno", None) else None
                 text = f"unpacking {self.source.segment(origin)}" if origin is not None else "unpacking it"
@@ -392,7 +415,20 @@ class ExpressionsMixin(HostBase):
             for value in operands:
                 summary |= self.iterate(value)
             return frozenset({self.new_container(node, T.LIST, Shape(summary=summary))})
+        if isinstance(node.op, ast.Mult) and operands[0] and all(o.sort in (T.LIST, T.TUPLE) for o in operands[0]):
+            return self.repeated(node, operands[0], operands[1])
         return self.binary_result(node, operands)
+
+    def repeated(self, node, sequence: Value, count: Value) -> Value:
+        """`[None] * n`: the sequence's elements n times (exactly, for a small literal n)."""
+        times = self.known_const(count, None)
+        if len(sequence) == 1 and type(times) is int and 0 <= times <= MAX_REPEATED:
+            (obj,) = sequence
+            shape = self.shape(obj)
+            if shape is not None and shape.items is not None and shape.keys is None and not shape.summary:
+                return frozenset({self.new_container(node, obj.sort, Shape(shape.items * times))})
+        sort = T.TUPLE if all(o.sort is T.TUPLE for o in sequence) else T.LIST
+        return frozenset({self.new_container(node, sort, Shape(summary=self.iterate(sequence)))})
 
     def binary_result(self, node, operands: List[Value]) -> Value:
         if any(o.sort is T.TENSOR for v in operands for o in v):

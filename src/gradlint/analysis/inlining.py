@@ -69,7 +69,7 @@ class InliningMixin(HostBase):
         if fields is None:
             return UNKNOWN
         cls = self.site_obj(node, T.CLASS, label=self.known_const(args[0][1], None) or "namedtuple")
-        cls.bases, cls.namespace, cls.fields = (), {}, fields
+        cls.bases, cls.namespace, cls.fields, cls.named_tuple = (), {}, fields, True
         return frozenset({cls})
 
     def namespace_instance(self, node, args: Args, kwargs: Kwargs) -> Value:

@@ -275,6 +275,9 @@ class StatementsMixin(HostBase):
         per_target: List[Value] = [NOTHING] * count
         for obj in value:
             shape = self.shape(obj) if obj.sort in (T.TUPLE, T.LIST) else None
+            items = self.tuple_items(obj)
+            if items is not None and not starred and len(items) == count:
+                shape = Shape(tuple(items))
             if obj.sort is T.DICT and shape is not None:
                 keys = shape.keys if shape.exact else None
                 for i in range(count):
@@ -699,6 +702,7 @@ class StatementsMixin(HostBase):
             fields = self.record_fields(node, bases, named_tuple)
             if fields is not None:
                 cls.fields = fields
+                cls.named_tuple = named_tuple and not record
         for decorator in node.decorator_list:
             self.eval(decorator)
         self.bind_name(node.name, frozenset({cls}) if not node.decorator_list or record else UNKNOWN)

@@ -49,6 +49,7 @@ class Kind(enum.Enum):
     MAYBE_IDENTITY_MODULE = "returns its input or a copy (dropout)"
     SEQUENTIAL = "runs its children in order"
     MODULE_CONTAINER = "behaves as a list or dict of modules"
+    WRAPPER_MODULE = "wraps its first argument, a module: calling it calls that module"
     GLOBAL_FORWARD_HOOK = "a hook on every module's output"
     # tensor methods
     RETAIN_GRAD = "retain_grad()"
@@ -82,6 +83,7 @@ class Kind(enum.Enum):
     # the standard library
     CHAIN = "combines iterables"
     NAMED_TUPLE_FACTORY = "collections.namedtuple"
+    BUILTIN_CONTAINER = "made as the builtin container its spec names (`OrderedDict` as `dict`)"
     NAMED_TUPLE_BASE = "typing.NamedTuple"
     NAMESPACE_CLASS = "an object whose attributes are its keyword arguments"
     DATACLASS_DECORATOR = "a generated __init__ storing each field"
@@ -128,8 +130,9 @@ class Spec:
     mode_argument: bool = False  # GRAD_MODE: a `mode` argument other than True turns it off
     transparent: bool = False  # a decorator that keeps the function's behaviour
     structure: Optional[Structure] = None  # MODULE_WITH_PARAMETERS: a tuple tree of "t" tensors, "?" unknown
-    container: str = "list"  # MODULE_CONTAINER: "list" or "dict"
-    attribute: Optional[str] = None  # REPARAMETRIZATION: the attribute made a non-leaf (None: the 2nd argument)
+    container: str = "list"  # MODULE_CONTAINER, BUILTIN_CONTAINER: "list" or "dict"
+    attribute: Optional[str] = None  # REPARAMETRIZATION: the attribute made a non-leaf (None: the 2nd argument);
+    # WRAPPER_MODULE: the attribute holding the wrapped module
     returns_self: bool = False  # CHILD_APPEND
 
 
@@ -309,6 +312,10 @@ _declare("Dropout Dropout1d Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout
 _declare([NN + "Sequential"], Spec(Kind.SEQUENTIAL))
 _declare("ModuleList ParameterList", Spec(Kind.MODULE_CONTAINER, container="list"), NN)
 _declare("ModuleDict ParameterDict", Spec(Kind.MODULE_CONTAINER, container="dict"), NN)
+# DataParallel without GPUs calls the module itself; with GPUs it gathers the replicas' outputs
+# (non-leaves whenever the module's output is one).
+_declare("torch.nn.DataParallel torch.nn.parallel.DataParallel torch.nn.parallel.data_parallel.DataParallel",
+         Spec(Kind.WRAPPER_MODULE, attribute="module"))
 _declare("torch.nn.modules.module.register_module_forward_hook torch.nn.modules.register_module_forward_hook",
          Spec(Kind.GLOBAL_FORWARD_HOOK))
 for _name in ("weight_norm", "spectral_norm"):
@@ -381,6 +388,7 @@ _module("register_forward_hook", Spec(Kind.FORWARD_HOOK_REGISTRATION))
 # ------------------------------------------------------------------ the standard library
 _declare("itertools.chain itertools.chain.from_iterable", Spec(Kind.CHAIN))
 _declare("collections.namedtuple", Spec(Kind.NAMED_TUPLE_FACTORY))
+_declare("collections.OrderedDict", Spec(Kind.BUILTIN_CONTAINER, container="dict"))
 _declare("typing.NamedTuple", Spec(Kind.NAMED_TUPLE_BASE))
 _declare("types.SimpleNamespace argparse.Namespace", Spec(Kind.NAMESPACE_CLASS))
 _declare("dataclasses.dataclass", Spec(Kind.DATACLASS_DECORATOR))

@@ -151,6 +151,14 @@ class TorchCallsMixin(HostBase):
         self.state.set((CHILDREN, module), Children(tuple(v for _, v in args)))
         return frozenset({module})
 
+    def call_wrapper_module(self, q: str, spec: api.Spec, node, args: Args, kwargs: Kwargs) -> Value:
+        """`nn.DataParallel(model)`: a module holding `model` (as `.module`) whose call calls it."""
+        wrapper = self.site_obj(node, T.TORCH_MODULE, qualname=q, label=q.rsplit(".", 1)[-1])
+        name = spec.attribute or "module"
+        wrapped = self.argument(args, kwargs, name, 0)
+        self.state.set((ATTRIBUTE, wrapper, name), wrapped[1] if wrapped is not None else UNKNOWN)
+        return frozenset({wrapper})
+
     def call_module_container(self, q: str, spec: api.Spec, node, args: Args, kwargs: Kwargs) -> Value:
         """nn.ModuleList / ModuleDict behave as their list or dict."""
         if args:
@@ -627,6 +635,11 @@ class TorchCallsMixin(HostBase):
             finally:
                 self.context, self.child_path = saved
             return value
+        if kind is Kind.WRAPPER_MODULE:
+            out = NOTHING
+            for wrapped in self.object_attribute(module, spec.attribute if spec is not None and spec.attribute else "module"):
+                out |= self.call_object(wrapped, node, args, kwargs)
+            return out or UNKNOWN
         if kind is Kind.IDENTITY_MODULE:
             return inputs[0] if inputs else UNKNOWN
         if kind is Kind.MAYBE_IDENTITY_MODULE:
@@ -719,6 +732,7 @@ FUNCTION_HANDLERS = {
     Kind.MAYBE_IDENTITY_MODULE: TorchCallsMixin.call_new_module,
     Kind.SEQUENTIAL: TorchCallsMixin.call_sequential,
     Kind.MODULE_CONTAINER: TorchCallsMixin.call_module_container,
+    Kind.WRAPPER_MODULE: TorchCallsMixin.call_wrapper_module,
     Kind.OPTIMIZER: TorchCallsMixin.call_optimizer,
     Kind.BACKWARD: TorchCallsMixin.call_backward,
     Kind.REPARAMETRIZATION: TorchCallsMixin.call_reparametrization,

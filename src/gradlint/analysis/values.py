@@ -95,6 +95,7 @@ class Obj:
     namespace: Optional[Dict[str, Value]] = None  # what a class body bound
     fields: Optional[List[str]] = None  # a record class's (dataclass, namedtuple) __init__ fields
     is_module: bool = False  # an nn.Module subclass, or an instance of one
+    named_tuple: bool = False  # a namedtuple class (its instances are tuples of their fields)
     # functions (FUNCTION)
     closure: Any = None  # the frames.Frame the function was defined in (None: the module's)
     bound_self: Optional[Value] = None  # a bound method's instance
