@@ -8,7 +8,7 @@ from typing import Dict, List, Optional, Tuple
 from . import torch_api as api
 from .facts import UnanalysedStatement
 from .host import HostBase
-from .keys import ATTRIBUTE, ATTRIBUTE_NAMES, CHILDREN, ELEMENTS, EPOCH, GRAD_MODE, HAVOC, VARIABLE
+from .keys import ATTRIBUTE, ATTRIBUTE_NAMES, CHILDREN, ELEMENTS, EPOCH, GRAD_MODE, HAVOC, TENSOR, VARIABLE
 from .state import State, merged
 from .patterns import irrefutable
 from .values import (NOTHING, UNKNOWN, Binding, Children, Leaf, Obj, Retain, Shape, T, Value, same_fact, widened)
@@ -598,7 +598,7 @@ class StatementsMixin(HostBase):
         iteration ran last: one making, which a fresh number names (edges recorded before never
         match it), so that what is computed from it after the loop is known to come from it."""
         for key, fact in list(state.local.items()):
-            if type(key) is tuple and key[0] == "t" and fact.birth == -1:
+            if type(key) is tuple and key[0] is TENSOR and fact.birth == -1:
                 self.births += 1
                 state.local[key] = fact.with_(birth=self.births)
 

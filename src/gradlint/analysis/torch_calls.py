@@ -637,7 +637,8 @@ class TorchCallsMixin(HostBase):
             return value
         if kind is Kind.WRAPPER_MODULE:
             out = NOTHING
-            for wrapped in self.object_attribute(module, spec.attribute if spec is not None and spec.attribute else "module"):
+            attribute = spec.attribute if spec is not None and spec.attribute else "module"
+            for wrapped in self.object_attribute(module, attribute):
                 out |= self.call_object(wrapped, node, args, kwargs)
             return out or UNKNOWN
         if kind is Kind.IDENTITY_MODULE:
