@@ -6,7 +6,7 @@ so long functions with many `if`s stay linear.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Optional, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Optional, TypeVar, overload
 
 from .values import join_values
 
@@ -34,7 +34,7 @@ class State:
 
     def __init__(self, parent: Optional["State"] = None):
         self.parent = parent
-        self.local: dict = {}
+        self.local: Dict["Key[Any]", Any] = {}
         self.dead = False  # no path reaches here (after return, raise, break, continue)
         self.memo: Optional[dict] = None
         self.depth: int = parent.depth + 1 if parent is not None else 0
@@ -82,9 +82,9 @@ class State:
     def child(self) -> "State":
         return State(self)
 
-    def changes_since(self, ancestor: "State") -> dict:
+    def changes_since(self, ancestor: "State") -> Dict["Key[Any]", Any]:
         """What the layers above `ancestor` set, nearest layer first: {key: value}."""
-        changes: dict = {}
+        changes: Dict["Key[Any]", Any] = {}
         layer: Optional[State] = self
         while layer is not None and layer is not ancestor:
             for key, value in layer.local.items():
