@@ -12,6 +12,9 @@ from .state import merged
 from .values import NOTHING, UNKNOWN, Obj, Shape, T, Value
 
 MAX_UNROLLED_RANGE = 8
+# Builtins whose result is never a tensor, whatever they are given.
+NEVER_TENSOR = frozenset({"len", "isinstance", "issubclass", "print", "id", "str", "repr", "int", "float", "bool",
+                          "complex", "hash", "callable", "hasattr", "format", "any", "all", "type", "vars", "dir"})
 
 
 class BuiltinCallsMixin(HostBase):
@@ -81,6 +84,9 @@ class BuiltinCallsMixin(HostBase):
         if name in ("map", "filter", "super"):
             self.escape_arguments(args, kwargs)
             return UNKNOWN
+        if name not in NEVER_TENSOR and any(o.sort in (T.TENSOR, T.UNKNOWN) for v in self.all_values(args, kwargs)
+                                            for o in v):
+            return UNKNOWN  # `pow(t, 2)`, `round(t)`: a tensor in, maybe a tensor out
         return self.opaque()
 
     def dict_values_of(self, value: Value) -> Value:
