@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+from typing import Optional, Tuple
 
 from . import torch_api as api
 
@@ -12,6 +13,7 @@ from .state import merged
 from .values import NOTHING, UNKNOWN, Obj, Shape, T, Value
 
 MAX_UNROLLED_RANGE = 8
+MAX_EXACT_STRING = 64  # `zip("xwbuv", ...)`: longer strings are iterated as a summary
 # Builtins whose result is never a tensor, whatever they are given.
 NEVER_TENSOR = frozenset({"len", "isinstance", "issubclass", "print", "id", "str", "repr", "int", "float", "bool",
                           "complex", "hash", "callable", "hasattr", "format", "any", "all", "type", "vars", "dir"})
@@ -52,6 +54,17 @@ class BuiltinCallsMixin(HostBase):
             for _, value in kwargs.values():
                 summary |= value
             return frozenset({self.new_container(node, T.DICT, Shape(summary=summary))})
+        if name in ("enumerate", "zip") and values and not kwargs \
+                and not any(isinstance(arg, ast.Starred) for arg, _ in args):
+            columns = [self.exact_elements(v) for v in values]
+            if name == "enumerate" and len(values) == 1 and columns[0] is not None:
+                columns = [tuple(self.const(i) for i in range(len(columns[0]))), columns[0]]
+            if all(column is not None for column in columns) and (name == "zip" or len(columns) == 2):
+                # `zip("xwb", (x, w, b))` over exact sequences: exact pairs, so a loop unrolls
+                rows = zip(*columns)
+                return frozenset({self.new_container(node, T.LIST, Shape(tuple(
+                    frozenset({self.new_container(node, T.TUPLE, Shape(row), key=("pair", index))})
+                    for index, row in enumerate(rows))))})
         if name == "enumerate" and values:
             pair = self.new_container(node, T.TUPLE, Shape((self.opaque(), self.iterate(values[0]))), key="pair")
             return frozenset({self.new_container(node, T.LIST, Shape(summary=frozenset({pair})))})
@@ -88,6 +101,22 @@ class BuiltinCallsMixin(HostBase):
                                             for o in v):
             return UNKNOWN  # `pow(t, 2)`, `round(t)`: a tensor in, maybe a tensor out
         return self.opaque()
+
+    def exact_elements(self, value: Value) -> Optional[Tuple[Value, ...]]:
+        """The elements, in order, of one list or tuple of known layout, or of a literal string
+        (None: not known exactly)."""
+        if len(value) != 1:
+            return None
+        (obj,) = value
+        if obj.sort in (T.LIST, T.TUPLE):
+            shape = self.shape(obj)
+            if shape is not None and shape.items is not None and shape.keys is None and not shape.summary:
+                return shape.items
+            return None
+        text = self.known_const(value, None)
+        if isinstance(text, str) and len(text) <= MAX_EXACT_STRING:
+            return tuple(self.const(c) for c in text)
+        return None
 
     def dict_values_of(self, value: Value) -> Value:
         """The values `dict(value)` holds: those of a dict, or the second item of each pair."""
