@@ -120,6 +120,8 @@ class ExpressionsMixin:
                 out |= self.tensor_attribute(obj, name, node)
             elif obj.sort in (T.INSTANCE, T.TORCH_MODULE, T.CLASS):
                 out |= self.object_attribute(obj, name)
+            elif obj.sort is T.CONST and self.array_attribute(obj, name) is not None:
+                out |= self.array_attribute(obj, name)
             elif obj.sort is T.TUPLE and name in api.PAIR_FIELDS:
                 shape = self.shape(obj)
                 index = api.PAIR_FIELDS.index(name)
@@ -212,6 +214,8 @@ class ExpressionsMixin:
                     out |= children[position]
                 else:
                     out |= UNKNOWN
+            elif self.array_dtype(frozenset({obj})) is not None:  # `X[:, 0:1]`: the same dtype
+                out |= frozenset({obj})
             else:
                 out |= UNKNOWN
         return out or UNKNOWN
@@ -396,6 +400,8 @@ class ExpressionsMixin:
         folded = self.fold(node, operands)
         if folded is not None:
             return folded
+        if self.has_array(operands):
+            return self.array_arithmetic(operands) or UNKNOWN  # an array of a dtype not followed
         if all(o.sort is T.CONST for v in operands for o in v):
             return self.opaque()
         return UNKNOWN
@@ -436,7 +442,7 @@ class ExpressionsMixin:
             left, right = (self.known_const(v) for v in operands)
             if left is None and right is None:  # both known to be None
                 return self.const(isinstance(node.ops[0], ast.Is))
-        folded = self.fold(node, operands)
+        folded = self.fold(node, operands) or self.fold_dtypes(node, operands)
         if folded is not None:
             return folded
         if any(o.sort is T.TENSOR for v in operands for o in v) and not any(
@@ -460,6 +466,15 @@ class ExpressionsMixin:
         except Exception:  # noqa: BLE001 - division by zero, type errors: simply unknown
             return None
         return self.const(result) if isinstance(result, FOLDABLE) else None
+
+    def fold_dtypes(self, node: ast.Compare, operands: List[Value]) -> Optional[Value]:
+        """`dtype == torch.float16` of known dtypes (dtype objects are unique: `is` says the same)."""
+        if len(node.ops) != 1 or not isinstance(node.ops[0], (ast.Eq, ast.NotEq, ast.Is, ast.IsNot)):
+            return None
+        dtypes = [api.dtype_object(next(iter(v)).qualname) if len(v) == 1 else None for v in operands]
+        if None in dtypes:
+            return None
+        return self.const((dtypes[0] == dtypes[1]) == isinstance(node.ops[0], (ast.Eq, ast.Is)))
 
     def expr_IfExp(self, node: ast.IfExp) -> Value:
         truth = self.truth(self.eval(node.test))
@@ -546,6 +561,9 @@ class ExpressionsMixin:
                 leaf.add(Leaf.PLAIN)
         devices = {o.device for o in tensors}
         dtypes = {o.dtype for o in tensors}
+        if not dtypes <= api.FLOAT_DTYPES or self.has_array(operands) or \
+                any(o.sort is T.UNKNOWN for v in operands for o in v):
+            dtypes = {None}  # int tensors divided give floats; arrays (or unknowns) promote like tensors
         why = None
         if Leaf.NONLEAF in leaf:
             why = Why(node.lineno, node.col_offset, f"`{text}` on line {node.lineno} computed it",

@@ -29,6 +29,8 @@ class InliningMixin:
         instance = self.site_obj(node, T.INSTANCE, ("instance of",) + where, label=cls.label)
         instance.extra["class"] = cls
         instance.extra["is_module"] = bool(cls.extra.get("is_module"))
+        if instance.extra["is_module"]:
+            self.new_module(instance)
         init = self.class_lookup(cls, "__init__")
         if init is not None:
             for fobj in init:
@@ -122,8 +124,9 @@ class InliningMixin:
             return out
         if obj.extra.get("is_module") and cls is not None and self.class_is_known(cls):
             member = api.module_member(name)
+            self.module_member_called(obj, member)
             if member is not None and member.kind is api.Kind.MODULE_SELF:
-                return frozenset({obj})
+                return self.convert_module(obj, member, node, args, kwargs)
             found = self.parameters_of(obj, name, node)
             if found is not None:
                 return found

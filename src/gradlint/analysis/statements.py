@@ -303,6 +303,7 @@ class StatementsMixin:
         self.record_binding(value, stmt, self.source.segment(node), node)
 
     def set_attribute(self, obj: Obj, name: str, value: Value, strong: bool = True) -> None:
+        self.module_may_change(obj)
         key = ("a", obj, name)
         old = self.state.get(key)
         self.state.set(key, value if strong or old is None else old | value)

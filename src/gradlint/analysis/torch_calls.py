@@ -113,7 +113,8 @@ class TorchCallsMixin:
             if "device" not in kwargs:
                 device = None if self.file.defaults_changed else "cpu"
             if "dtype" not in kwargs:
-                dtype = self.default_dtype(spec.default_dtype, args)
+                array = self.array_dtype(args[0][1]) if spec.array_dtype and args else None
+                dtype = array or self.default_dtype(spec.default_dtype, args)
         return frozenset({self.new_tensor(node, {leaf}, device=device, dtype=dtype, fresh=True)})
 
     def call_legacy_tensor(self, q: str, spec: api.Spec, node, args: Args, kwargs: Kwargs) -> Value:
@@ -142,10 +143,13 @@ class TorchCallsMixin:
         return self.device_const(args)
 
     def call_new_module(self, q: str, spec: api.Spec, node, args: Args, kwargs: Kwargs) -> Value:
-        return frozenset({self.site_obj(node, T.TORCH_MODULE, qualname=q, label=q.rsplit(".", 1)[-1])})
+        module = self.site_obj(node, T.TORCH_MODULE, qualname=q, label=q.rsplit(".", 1)[-1])
+        self.new_module(module)
+        return frozenset({module})
 
     def call_sequential(self, q: str, spec: api.Spec, node, args: Args, kwargs: Kwargs) -> Value:
         module = self.site_obj(node, T.TORCH_MODULE, qualname=q, label=q.rsplit(".", 1)[-1])
+        self.new_module(module)
         self.state.set(("children", module), Children(tuple(v for _, v in args)))
         return frozenset({module})
 
@@ -220,6 +224,8 @@ class TorchCallsMixin:
             return FLOAT32
         if rule is api.DefaultDtype.FROM_VALUE and args and isinstance(self.known_const(args[0][1], None), float):
             return FLOAT32
+        if rule is api.DefaultDtype.FROM_VALUE and args and self.may_hold_arrays(args[0][1]):
+            return None  # `torch.tensor([X[0, 0], 1.5])` of a float64 array X: float64
         if args and any(isinstance(n, ast.Constant) and isinstance(n.value, float) for n in ast.walk(args[0][0])):
             return None if rule is api.DefaultDtype.FLOAT_UNLESS_FLOAT_DATA else FLOAT32
         return FLOAT32 if rule is api.DefaultDtype.FLOAT_UNLESS_FLOAT_DATA else None
@@ -668,6 +674,7 @@ class TorchCallsMixin:
         kind = spec.kind if spec is not None else None
         if kind is Kind.MODULE_CALL:
             return self.call_module(module, node, args, kwargs)
+        self.module_member_called(module, spec)
         known = self.state.get(("children", module))
         if known is not None and kind is Kind.CHILD_APPEND and args:
             self.state.set(("children", module), known.appended(args[-1][1]))
@@ -677,7 +684,7 @@ class TorchCallsMixin:
             self.escape_arguments(args, kwargs)
             return UNKNOWN
         if kind is Kind.MODULE_SELF:
-            return frozenset({module})
+            return self.convert_module(module, spec, node, args, kwargs)
         return self.parameters_of(module, name, node) or UNKNOWN
 
     def children(self, module: Obj) -> Optional[Tuple[Value, ...]]:
@@ -690,7 +697,8 @@ class TorchCallsMixin:
         spec = api.module_member(name)
         if spec is None or spec.kind not in (Kind.PARAMETER_ITERATOR, Kind.NAMED_PARAMETER_ITERATOR):
             return None
-        param = self.site_obj(node, T.TENSOR, ("some parameter", id(module)), label="parameter")
+        dtype = self.module_dtype(module)  # one object per dtype: an object's dtype never changes
+        param = self.site_obj(node, T.TENSOR, ("some parameter", id(module), dtype), label="parameter", dtype=dtype)
         self.set_tensor_state(param, TensorState(frozenset({Leaf.RG_LEAF})))
         element = frozenset({param})
         if spec.kind is Kind.NAMED_PARAMETER_ITERATOR:
