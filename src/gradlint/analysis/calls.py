@@ -97,7 +97,7 @@ class CallsMixin(TorchCallsMixin, InliningMixin, BuiltinCallsMixin, NumpyCallsMi
             elif obj.sort in (T.LIST, T.TUPLE, T.DICT):
                 out |= self.container_method(obj, name, node, args, kwargs)
             elif obj.sort is T.CONST and self.array_dtype(frozenset({obj})):
-                out |= self.array_method(frozenset({obj}), name, args) or UNKNOWN
+                out |= self.array_method(frozenset({obj}), name, args, kwargs) or UNKNOWN
             elif obj.sort is T.CONST or obj.sort is T.OPTIMIZER:
                 out |= self.opaque()
             elif kind is not Kind.BACKWARD and kind is not Kind.RETAIN_GRAD:

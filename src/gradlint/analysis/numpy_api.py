@@ -22,6 +22,7 @@ class Rule(enum.Enum):
     FLOAT64_FROM_NUMBERS = "float64 when its first two arguments are Python numbers, unless dtype= (linspace)"
     SHARED = "the dtype all its array arguments share, unless dtype= (concatenate, stack)"
     DTYPE_OR_ARRAY = "its dtype= argument, or the dtype of the array it is given (array, asarray)"
+    EACH_ARGUMENT = "a tuple of arrays, each of its argument's dtype (meshgrid)"
 
 
 FUNCTIONS: Dict[str, Rule] = {}
@@ -40,6 +41,7 @@ for _name in "concatenate hstack vstack stack column_stack row_stack".split():
     FUNCTIONS[f"{NUMPY}.{_name}"] = Rule.SHARED
 for _name in "array asarray copy".split():
     FUNCTIONS[f"{NUMPY}.{_name}"] = Rule.DTYPE_OR_ARRAY
+FUNCTIONS[f"{NUMPY}.meshgrid"] = Rule.EACH_ARGUMENT
 
 # How many positional arguments come before dtype (more: a positional dtype, not followed).
 POSITIONAL: Dict[str, int] = {f"{NUMPY}.{_name}": _count for _name, _count in (
@@ -52,6 +54,9 @@ UNFOLLOWED_KEYWORDS = frozenset({"out", "retstep"})
 # Array methods and attributes that keep the dtype (views, copies, reshapes).
 SAME_DTYPE_METHODS = frozenset("reshape flatten ravel copy squeeze transpose swapaxes".split())
 SAME_DTYPE_ATTRIBUTES = frozenset("T".split())
+# Reductions of a float array keep its dtype, given at most an axis (`a.mean(0, np.float64)`: a dtype).
+REDUCTIONS = frozenset("min max mean sum std var".split())
+REDUCTION_KEYWORDS = frozenset("axis keepdims ddof".split())
 ASTYPE = "astype"  # the method converting to its first argument's dtype
 
 # Names of float dtypes: numpy's own, their strings, and Python's `float` (float64 in numpy).

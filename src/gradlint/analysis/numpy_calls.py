@@ -10,7 +10,7 @@ from typing import List, Optional
 
 from . import numpy_api as np_api
 from .arguments import Args, Kwargs
-from .values import T, Value
+from .values import Shape, T, Value
 
 Rule = np_api.Rule
 ARRAY = "array"  # the extra field of a constant that is a numpy array of a known dtype
@@ -62,6 +62,11 @@ class NumpyCallsMixin:
             return None
         if rule is Rule.SHARED:
             return self.array(self.shared_dtype(self.array_items(args[0][1])))
+        if rule is Rule.EACH_ARGUMENT:
+            arrays = [self.array(self.array_dtype(v)) for _, v in args]
+            if None in arrays:
+                return None
+            return frozenset({self.new_container(node, T.TUPLE, Shape(tuple(arrays)))})
         return self.array(self.array_dtype(args[0][1]) or float_literals(args[0][0]))
 
     def has_size(self, qualname: str, args: Args, kwargs: Kwargs) -> bool:
@@ -102,13 +107,15 @@ class NumpyCallsMixin:
                     return True
         return False
 
-    def array_method(self, value: Value, name: str, args: Args) -> Optional[Value]:
+    def array_method(self, value: Value, name: str, args: Args, kwargs: Kwargs) -> Optional[Value]:
         """`a.reshape(...)`, `a.astype(np.float32)`: an array of known dtype (None: not known)."""
         dtype = self.array_dtype(value)
         if dtype is None:
             return None
         if name in np_api.SAME_DTYPE_METHODS:
             return value
+        if name in np_api.REDUCTIONS and len(args) <= 1 and set(kwargs) <= np_api.REDUCTION_KEYWORDS:
+            return value  # (an array, or a numpy scalar of the same dtype)
         if name == np_api.ASTYPE and args:
             return self.array(self.numpy_dtype(args[0][1]))
         return None
