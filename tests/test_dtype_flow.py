@@ -21,6 +21,10 @@ FOUND = {
                           "X = lb + (ub - lb) * np.random.rand(8, 2)\n"
                           "x = torch.tensor(X[:, 0:1], requires_grad=True).float()\n"
                           "x.sum().backward()\nprint(x.grad)\n",
+    "meshgrid_each_dtype": "A, B = np.meshgrid(np.random.rand(3).astype(np.float32), np.random.rand(2))\n"
+                           "x = torch.tensor(A, requires_grad=True).float()\n"
+                           "y = torch.tensor(B, requires_grad=True).float()\n"
+                           "(x.sum() + y.sum()).backward()\nprint(x.grad)\nprint(y.grad)\n",
     "dtype_is_folded": "m = torch.nn.Linear(2, 1).half()\ndtype = next(m.parameters()).dtype\n"
                        "x = torch.ones(2, requires_grad=True)\n"
                        "if dtype is not torch.float16:\n    x = torch.ones(2, requires_grad=True)\n"
@@ -39,6 +43,8 @@ SILENT = {
                               "x.sum().backward()\nprint(x.grad)\n",
     "dtype_argument_wins": "x = torch.tensor(np.random.rand(3), dtype=torch.float32, requires_grad=True).float()\n"
                            "x.sum().backward()\nprint(x.grad)\n",
+    "reduction_with_dtype": "x = torch.tensor(np.random.rand(3, 2).mean(0, np.float32), requires_grad=True).float()\n"
+                            "x.sum().backward()\nprint(x.grad)\n",
     "linspace_of_float32": "x = torch.tensor(np.linspace(np.float32(0), np.float32(1), 3), requires_grad=True)"
                            ".float()\nx.sum().backward()\nprint(x.grad)\n",
     "parent_converts_child": "child = torch.nn.Linear(2, 2)\nseq = torch.nn.Sequential(child)\nchild.double()\n"
