@@ -35,6 +35,8 @@ class BuiltinCallsMixin(HostBase):
                 self.bind_attribute(values[0], attribute, values[2], node, None)
             else:
                 self.escape(values[2])
+                for obj in values[0]:
+                    self.module_may_change(obj)
             return self.const(None)
         if name in ("list", "tuple", "sorted", "reversed", "set", "frozenset"):
             sort = T.TUPLE if name == "tuple" else T.LIST

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from typing import List, Optional, Tuple
 
+from . import numpy_api as np_api
 from . import torch_api as api
 from .arguments import Args, Kwargs
 from .values import NOTHING, UNKNOWN, Obj, T, Value
@@ -18,10 +19,12 @@ Kind = api.Kind
 BUILTINS = "builtins."
 from .builtin_calls import BuiltinCallsMixin
 from .inlining import InliningMixin
+from .module_dtypes import ModuleDtypesMixin
+from .numpy_calls import NumpyCallsMixin
 from .torch_calls import TorchCallsMixin
 
 
-class CallsMixin(TorchCallsMixin, InliningMixin, BuiltinCallsMixin):
+class CallsMixin(TorchCallsMixin, InliningMixin, BuiltinCallsMixin, NumpyCallsMixin, ModuleDtypesMixin):
     def expr_Call(self, node: ast.Call) -> Value:
         func = node.func
         if isinstance(func, ast.Attribute):
@@ -96,11 +99,14 @@ class CallsMixin(TorchCallsMixin, InliningMixin, BuiltinCallsMixin):
             elif obj.sort is T.MODULE:
                 for function in self.module_attribute(obj, name):
                     out |= self.call_object(function, node, args, kwargs)
+            elif obj.sort is T.CONST and self.array_dtype(frozenset({obj})):
+                out |= self.array_method(frozenset({obj}), name, args, kwargs) or UNKNOWN
             elif obj.sort is T.CONST or obj.sort is T.OPTIMIZER:
                 out |= self.opaque()
             elif kind is not Kind.BACKWARD and kind is not Kind.RETAIN_GRAD:
                 self.escape_arguments(args, kwargs)
                 out |= UNKNOWN
+        self.converted_one_of(receiver, name)
         return out
 
     def call_object(self, obj: Obj, node, args: Args, kwargs: Kwargs) -> Value:
@@ -128,6 +134,11 @@ class CallsMixin(TorchCallsMixin, InliningMixin, BuiltinCallsMixin):
             return self.torch_call(qualname, node, args, kwargs)
         if qualname.startswith("math."):
             return self.opaque()
+        if np_api.is_numpy(qualname):
+            array = self.numpy_call(qualname, node, args, kwargs)
+            if array is not None:
+                self.escape_arguments(args, kwargs)
+                return array
         kind = api.kind_of(qualname)
         if kind is Kind.NAMED_TUPLE_FACTORY:
             return self.record_class(node, args)

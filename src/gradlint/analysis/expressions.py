@@ -126,6 +126,8 @@ class ExpressionsMixin(HostBase):
                 out |= self.object_attribute(obj, name)
             elif obj.sort is T.MODULE:
                 out |= self.module_attribute(obj, name)
+            elif obj.sort is T.CONST and (array := self.array_attribute(obj, name)) is not None:
+                out |= array
             elif obj.sort is T.TUPLE and name in api.PAIR_FIELDS:
                 shape = self.shape(obj)
                 index = api.PAIR_FIELDS.index(name)
@@ -221,6 +223,8 @@ class ExpressionsMixin(HostBase):
                     out |= children[position]
                 else:
                     out |= UNKNOWN
+            elif self.array_dtype(frozenset({obj})) is not None:  # `X[:, 0:1]`: the same dtype
+                out |= frozenset({obj})
             else:
                 out |= UNKNOWN
         return out or UNKNOWN
@@ -436,6 +440,8 @@ class ExpressionsMixin(HostBase):
         folded = self.fold(node, operands)
         if folded is not None:
             return folded
+        if self.has_array(operands):
+            return self.array_arithmetic(operands) or UNKNOWN  # an array of a dtype not followed
         if all(o.sort is T.CONST for v in operands for o in v):
             return self.opaque()
         return UNKNOWN
@@ -476,7 +482,7 @@ class ExpressionsMixin(HostBase):
             left, right = (self.known_const(v) for v in operands)
             if left is None and right is None:  # both known to be None
                 return self.const(isinstance(node.ops[0], ast.Is))
-        folded = self.fold(node, operands)
+        folded = self.fold(node, operands) or self.fold_dtypes(node, operands)
         if folded is not None:
             return folded
         if any(o.sort is T.TENSOR for v in operands for o in v) and not any(
@@ -500,6 +506,15 @@ class ExpressionsMixin(HostBase):
         except Exception:  # noqa: BLE001 - division by zero, type errors: simply unknown
             return None
         return self.const(result) if isinstance(result, FOLDABLE) else None
+
+    def fold_dtypes(self, node: ast.Compare, operands: List[Value]) -> Optional[Value]:
+        """`dtype == torch.float16` of known dtypes (dtype objects are unique: `is` says the same)."""
+        if len(node.ops) != 1 or not isinstance(node.ops[0], (ast.Eq, ast.NotEq, ast.Is, ast.IsNot)):
+            return None
+        dtypes = [api.dtype_object(next(iter(v)).qualname) if len(v) == 1 else None for v in operands]
+        if None in dtypes:
+            return None
+        return self.const((dtypes[0] == dtypes[1]) == isinstance(node.ops[0], (ast.Eq, ast.Is)))
 
     def expr_IfExp(self, node: ast.IfExp) -> Value:
         truth = self.truth(self.eval(node.test))
@@ -587,6 +602,9 @@ class ExpressionsMixin(HostBase):
                 leaf.add(Leaf.PLAIN)
         devices = {o.device for o in tensors}
         dtypes = {o.dtype for o in tensors}
+        if not dtypes <= api.FLOAT_DTYPES or self.has_array(operands) or \
+                any(o.sort is T.UNKNOWN for v in operands for o in v):
+            dtypes = {None}  # int tensors divided give floats; arrays (or unknowns) promote like tensors
         why = None
         if Leaf.NONLEAF in leaf:
             why = Why(node.lineno, node.col_offset, f"`{text}` on line {node.lineno} computed it",

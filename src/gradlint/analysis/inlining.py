@@ -31,6 +31,8 @@ class InliningMixin(HostBase):
         instance = self.site_obj(node, T.INSTANCE, ("instance of",) + where, label=cls.label)
         instance.of_class = cls
         instance.is_module = cls.is_module
+        if instance.is_module:
+            self.new_module(instance)
         init = self.class_lookup(cls, "__init__")
         if init is not None:
             for fobj in init:
@@ -123,8 +125,9 @@ class InliningMixin(HostBase):
             return out
         if obj.is_module and cls is not None and self.class_is_known(cls):
             member = api.module_member(name)
+            self.module_member_called(obj, member)
             if member is not None and member.kind is api.Kind.MODULE_SELF:
-                return frozenset({obj})
+                return self.convert_module(obj, member, node, args, kwargs)
             found = self.parameters_of(obj, name, node)
             if found is not None:
                 return found

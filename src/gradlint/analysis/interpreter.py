@@ -377,6 +377,7 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
     def escape(self, value: Value, depth: int = 0) -> None:
         """`value` went where we cannot follow: someone may call retain_grad() on it."""
         for obj in value:
+            self.module_may_change(obj)
             if obj.sort is T.TENSOR:
                 state = self.tensor_state(obj)
                 if Retain.MAYBE not in state.retain:

@@ -46,6 +46,8 @@ VIEW_OF: Fact[Optional[bool]] = Fact("view of")  # (VIEW_OF, tensor): a view (Tr
 VIEW_ROOT: Fact[FrozenSet[Obj]] = Fact("view root")  # (VIEW_ROOT, view): the tensors it views at the root
 GRAPH_GRAD: Fact[Value] = Fact("graph grad")  # (GRAPH_GRAD, leaf, pass): `.grad` made with a graph
 
+MODULE_DTYPE: Fact[Tuple[str, Tuple[Any, ...]]] = Fact("module dtype")  # (MODULE_DTYPE, module): (dtype, stamp)
+
 # -- facts about the program point --------------------------------------------------------------
 EPOCH: Fact[Epoch] = Fact("epoch")  # backward passes run so far
 GRAD_MODE: Fact[Optional[bool]] = Fact("grad mode")  # grad enabled (None: not known)
@@ -54,3 +56,5 @@ BACKWARD_LINE: Fact[int] = Fact("backward line")  # the line of the last backwar
 # (pass, line) of the last backward() when it had create_graph=True, else False (None: not set on
 # the path, as for every key: joins keep what the other path set)
 CREATE_GRAPH: Fact[Union[bool, Tuple[int, int]]] = Fact("create graph")
+# the last event that converted a module (module_dtypes.py): a module's dtype fact holds while it is this
+CONVERSION_STAMP: Fact[Tuple[Any, ...]] = Fact("module conversion")

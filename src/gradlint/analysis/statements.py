@@ -311,6 +311,7 @@ class StatementsMixin(HostBase):
         self.record_binding(value, stmt, self.source.segment(node), node)
 
     def set_attribute(self, obj: Obj, name: str, value: Value, strong: bool = True) -> None:
+        self.module_may_change(obj)
         key = (ATTRIBUTE, obj, name)
         old = self.state.get(key)
         self.state.set(key, value if strong or old is None else old | value)

@@ -115,12 +115,14 @@ Structure = Tuple[Union[str, "Structure"], ...]
 @dataclass(frozen=True)
 class Spec:
     kind: Kind
-    dtype: Optional[str] = None  # LEGACY_TENSOR, DTYPE, MOVE: the dtype
+    dtype: Optional[str] = None  # LEGACY_TENSOR, DTYPE, MOVE, MODULE_SELF: the dtype
     as_dtype: bool = False  # LEGACY_TENSOR: also accepted where a dtype is (`x.type(torch.DoubleTensor)`)
     device: Optional[str] = None  # MOVE: the device
-    dtype_argument: bool = False  # MOVE: its argument is the dtype (`x.type(torch.float64)`)
+    dtype_argument: bool = False  # MOVE, MODULE_SELF: its argument is the dtype (`x.type(torch.float64)`)
+    keeps_dtype: bool = False  # MODULE_SELF: the parameters keep their dtype
     like: bool = False  # FACTORY: `*_like`, placed as its first argument
     default_dtype: DefaultDtype = DefaultDtype.UNKNOWN  # FACTORY
+    array_dtype: bool = False  # FACTORY: made of a numpy array, it has the array's dtype (whatever the default)
     maybe_identity: bool = False  # returns its first argument itself when that is a tensor (in some cases)
     view: Optional[bool] = False  # DIFFERENTIABLE, VIEW_ATTRIBUTE: True a view, None maybe a view
     result: Result = Result.TENSOR  # DIFFERENTIABLE
@@ -190,6 +192,7 @@ for _name in """tensor randn rand zeros ones empty full arange linspace logspace
         empty_like full_like rand_like randn_like randint_like from_numpy asarray as_tensor frombuffer""".split():
     _declare([_TORCH + _name], Spec(
         Kind.FACTORY, like=_name.endswith("_like"), maybe_identity=_name in ("as_tensor", "asarray"),
+        array_dtype=_name in ("tensor", "from_numpy", "as_tensor", "asarray"),
         default_dtype=DefaultDtype.FLOAT if _name in _FLOAT.split() or _name == "full"
         else DefaultDtype.FROM_VALUE if _name == "tensor" else DefaultDtype.FROM_DATA if _name == "arange"
         else DefaultDtype.FLOAT_UNLESS_FLOAT_DATA if _name in ("zeros", "ones", "eye")
@@ -376,8 +379,12 @@ PAIR_FIELDS = ("values", "indices")
 
 # ------------------------------------------------------------------ module methods
 _module("forward __call__", Spec(Kind.MODULE_CALL))
-_module("to cuda cpu double float half bfloat16 train eval requires_grad_ type apply zero_grad",
-        Spec(Kind.MODULE_SELF))
+# What each conversion does to the parameters' dtype (`apply(fn)`: anything).
+for _name, _dtype in (("double", "float64"), ("float", "float32"), ("half", "float16"), ("bfloat16", "bfloat16")):
+    _module([_name], Spec(Kind.MODULE_SELF, dtype=_dtype))
+_module("to type", Spec(Kind.MODULE_SELF, dtype_argument=True))
+_module("cuda cpu train eval requires_grad_ zero_grad", Spec(Kind.MODULE_SELF, keeps_dtype=True))
+_module("apply", Spec(Kind.MODULE_SELF))
 _module("parameters", Spec(Kind.PARAMETER_ITERATOR))
 _module("named_parameters", Spec(Kind.NAMED_PARAMETER_ITERATOR))
 _module("append", Spec(Kind.CHILD_APPEND, returns_self=True))
@@ -471,6 +478,12 @@ def dtype_of(qualname: Optional[str]) -> Optional[str]:
     if spec is not None and (spec.kind is Kind.DTYPE or spec.as_dtype):
         return spec.dtype
     return None
+
+
+def dtype_object(qualname: Optional[str]) -> Optional[str]:
+    """The dtype of a dtype object (`torch.float64`; not a legacy type, which compares unequal to it)."""
+    spec = _FUNCTIONS.get(qualname) if qualname else None
+    return spec.dtype if spec is not None and spec.kind is Kind.DTYPE else None
 
 
 def torch_name(name: str) -> str:

@@ -115,7 +115,8 @@ class TorchCallsMixin(HostBase):
             if "device" not in kwargs:
                 device = None if self.file.defaults_changed else "cpu"
             if "dtype" not in kwargs:
-                dtype = self.default_dtype(spec.default_dtype, args)
+                array = self.array_dtype(args[0][1]) if spec.array_dtype and args else None
+                dtype = array or self.default_dtype(spec.default_dtype, args)
         return frozenset({self.new_tensor(node, {leaf}, device=device, dtype=dtype, fresh=True)})
 
     def call_legacy_tensor(self, q: str, spec: api.Spec, node, args: Args, kwargs: Kwargs) -> Value:
@@ -144,10 +145,13 @@ class TorchCallsMixin(HostBase):
         return self.device_const(args)
 
     def call_new_module(self, q: str, spec: api.Spec, node, args: Args, kwargs: Kwargs) -> Value:
-        return frozenset({self.site_obj(node, T.TORCH_MODULE, qualname=q, label=q.rsplit(".", 1)[-1])})
+        module = self.site_obj(node, T.TORCH_MODULE, qualname=q, label=q.rsplit(".", 1)[-1])
+        self.new_module(module)
+        return frozenset({module})
 
     def call_sequential(self, q: str, spec: api.Spec, node, args: Args, kwargs: Kwargs) -> Value:
         module = self.site_obj(node, T.TORCH_MODULE, qualname=q, label=q.rsplit(".", 1)[-1])
+        self.new_module(module)
         self.state.set((CHILDREN, module), Children(tuple(v for _, v in args)))
         return frozenset({module})
 
@@ -230,6 +234,8 @@ class TorchCallsMixin(HostBase):
             return FLOAT32
         if rule is api.DefaultDtype.FROM_VALUE and args and isinstance(self.known_const(args[0][1], None), float):
             return FLOAT32
+        if rule is api.DefaultDtype.FROM_VALUE and args and self.may_hold_arrays(args[0][1]):
+            return None  # `torch.tensor([X[0, 0], 1.5])` of a float64 array X: float64
         if args and any(isinstance(n, ast.Constant) and isinstance(n.value, float) for n in ast.walk(args[0][0])):
             return None if rule is api.DefaultDtype.FLOAT_UNLESS_FLOAT_DATA else FLOAT32
         return FLOAT32 if rule is api.DefaultDtype.FLOAT_UNLESS_FLOAT_DATA else None
@@ -248,7 +254,7 @@ class TorchCallsMixin(HostBase):
             name = self.device_name(args[0][1])
             if name in ("cpu", "cuda"):
                 return self.const(name)
-        return self.opaque()  # a device we cannot know
+        return self.const(device="?")  # surely a device, of a kind we cannot know
 
     def device_name(self, value: Value) -> Optional[str]:
         """"cpu" / "cuda" for a known device, "?" for a device we cannot know."""
@@ -687,6 +693,7 @@ class TorchCallsMixin(HostBase):
         kind = spec.kind if spec is not None else None
         if kind is Kind.MODULE_CALL:
             return self.call_module(module, node, args, kwargs)
+        self.module_member_called(module, spec)
         known = self.state.get((CHILDREN, module))
         if known is not None and kind is Kind.CHILD_APPEND and args:
             self.state.set((CHILDREN, module), known.appended(args[-1][1]))
@@ -696,7 +703,7 @@ class TorchCallsMixin(HostBase):
             self.escape_arguments(args, kwargs)
             return UNKNOWN
         if kind is Kind.MODULE_SELF:
-            return frozenset({module})
+            return self.convert_module(module, spec, node, args, kwargs)
         return self.parameters_of(module, name, node) or UNKNOWN
 
     def children(self, module: Obj) -> Optional[Tuple[Value, ...]]:
@@ -709,7 +716,8 @@ class TorchCallsMixin(HostBase):
         spec = api.module_member(name)
         if spec is None or spec.kind not in (Kind.PARAMETER_ITERATOR, Kind.NAMED_PARAMETER_ITERATOR):
             return None
-        param = self.site_obj(node, T.TENSOR, ("some parameter", id(module)), label="parameter")
+        dtype = self.module_dtype(module)  # one object per dtype: an object's dtype never changes
+        param = self.site_obj(node, T.TENSOR, ("some parameter", id(module), dtype), label="parameter", dtype=dtype)
         self.set_tensor_state(param, TensorState(frozenset({Leaf.RG_LEAF})))
         element = frozenset({param})
         if spec.kind is Kind.NAMED_PARAMETER_ITERATOR:

@@ -85,7 +85,7 @@ class Obj:
     qualname: Optional[str] = None  # classes and functions from torch; torch modules' class
     node: Optional[ast.AST] = None  # function/class definition, or the creating expression
     const: Any = None  # for CONST: the Python value
-    device: Optional[str] = None  # tensors: "cpu", "cuda", or None when unknown
+    device: Optional[str] = None  # tensors: "cpu", "cuda", or None when unknown; CONST: "?", a device object
     dtype: Optional[str] = None
     fresh: bool = False  # a tensor straight from a factory (contiguous, own storage)
     maybe_plain: bool = False  # tensors: a gradient that may not require grad
@@ -102,6 +102,8 @@ class Obj:
     # FUNCTION: the grad mode a decorator sets; CONST: a grad-mode object (`torch.no_grad()`),
     # "unknown" when the mode it sets is not known
     grad_mode: Union[bool, str, None] = None
+    # CONST: a numpy array of this dtype (numpy_calls.py)
+    array_dtype: Optional[str] = None
     # CONST: `x.device` / `x.dtype` of a tensor of unknown placement: ("device" | "dtype", id of x)
     same_placement: Optional[Tuple[str, int]] = None
 
