@@ -685,7 +685,11 @@ class TorchCallsMixin(HostBase):
                 child = self.source.segment(node.func) + "".join(f"[{i}]" for i in self.child_path)
                 call = f"`{child}` in {call}"
             why = self.why(node, f"{call} on line {node.lineno} is the output of a module with parameters")
-            return frozenset({self.new_tensor(node, {Leaf.NONLEAF}, why, key=key, inputs=self.graph_inputs(inputs))})
+            # a layer runs only on the device of its input: the output is there too
+            devices = {o.device for value in inputs for o in value if o.sort is T.TENSOR}
+            device = devices.pop() if len(devices) == 1 else None
+            return frozenset({self.new_tensor(node, {Leaf.NONLEAF}, why, key=key, inputs=self.graph_inputs(inputs),
+                                              device=device)})
         return self.op_result(node, inputs, self.source.segment(node), key=key)
 
     def module_method(self, module: Obj, name: str, node, args: Args, kwargs: Kwargs) -> Value:
