@@ -108,9 +108,11 @@ class CallsMixin(TorchCallsMixin, InliningMixin, BuiltinCallsMixin):
         if obj.sort is T.CLASS:
             return self.instantiate(obj, node, args, kwargs)
         if obj.sort is T.TORCH_MODULE:
+            self.recompute_reparametrized(obj, node)
             return self.hooked(obj, node, args, self.call_module(obj, node, args, kwargs))
         if obj.sort is T.INSTANCE:
             if obj.extra.get("is_module"):
+                self.recompute_reparametrized(obj, node)
                 return self.hooked(obj, node, args, self.instance_method(obj, api.FORWARD, node, args, kwargs))
             return self.instance_method(obj, "__call__", node, args, kwargs)
         if obj.sort is T.CONST:

@@ -146,7 +146,7 @@ class ExpressionsMixin:
         return UNKNOWN
 
     def object_attribute(self, obj: Obj, name: str) -> Value:
-        value = self.state.get(("a", obj, name))
+        value = self.reparametrized_read(obj, name) or self.state.get(("a", obj, name))
         if value is not None:
             return value
         if obj.sort is T.TORCH_MODULE:

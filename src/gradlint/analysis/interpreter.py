@@ -409,7 +409,10 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
                 shape = self.shape(obj)
                 if shape is not None:
                     self.escape(shape.everything(), depth + 1)
+            elif obj.sort is T.TORCH_MODULE:
+                self.forget_reparametrized(obj)
             elif depth < 2 and obj.sort is T.INSTANCE:
+                self.forget_reparametrized(obj)
                 for key in list(self.attribute_keys(obj)):
                     self.escape(self.state.get(key) or NOTHING, depth + 1)
 

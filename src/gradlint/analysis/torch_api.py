@@ -38,7 +38,7 @@ class Kind(enum.Enum):
     RETURNS_ARGUMENT = "returns its first argument (compiled, scripted, initialised in place)"
     BACKWARD = "a backward pass"
     OPTIMIZER = "its params must be leaves"
-    REPARAMETRIZATION = "after f(module, name), module.<name> is a computed non-leaf"
+    REPARAMETRIZATION = "after f(module, name), module.<name> is computed (see Recompute)"
     UNMODELLED = "known, not followed: an unknown result"
     VECTORIZER = "a fresh non-leaf built from its tensor arguments"
     # torch.nn modules (constructors, and what calling an instance gives)
@@ -107,6 +107,14 @@ class Result(enum.Enum):
     PAIR = "always a (values, indices) pair"
 
 
+class Recompute(enum.Enum):
+    """When a reparametrization computes `module.<name>` (checked against torch 2.13)."""
+
+    AT_CALL_AND_FORWARD = "computed by the call, and again by a forward pre-hook before each forward, in the grad mode then"
+    AT_FORWARD = "the parameter's .data (a leaf without grad) until the first forward, then as above"
+    ON_READ = "computed anew at every read, in the grad mode of the read"
+
+
 Structure = Tuple[Union[str, "Structure"], ...]
 
 
@@ -130,6 +138,8 @@ class Spec:
     structure: Optional[Structure] = None  # MODULE_WITH_PARAMETERS: a tuple tree of "t" tensors, "?" unknown
     container: str = "list"  # MODULE_CONTAINER: "list" or "dict"
     attribute: Optional[str] = None  # REPARAMETRIZATION: the attribute made a non-leaf (None: the 2nd argument)
+    recompute: Recompute = Recompute.AT_CALL_AND_FORWARD  # REPARAMETRIZATION
+    originals: str = "{name}_orig"  # REPARAMETRIZATION: the leaves holding the gradient instead
     returns_self: bool = False  # CHILD_APPEND
 
 
@@ -311,11 +321,17 @@ _declare("ModuleList ParameterList", Spec(Kind.MODULE_CONTAINER, container="list
 _declare("ModuleDict ParameterDict", Spec(Kind.MODULE_CONTAINER, container="dict"), NN)
 _declare("torch.nn.modules.module.register_module_forward_hook torch.nn.modules.register_module_forward_hook",
          Spec(Kind.GLOBAL_FORWARD_HOOK))
-for _name in ("weight_norm", "spectral_norm"):
-    _declare([f"torch.nn.utils.{_name}", f"torch.nn.utils.parametrizations.{_name}"],
-             Spec(Kind.REPARAMETRIZATION, attribute="weight"))
-_declare("torch.nn.utils.parametrizations.orthogonal", Spec(Kind.REPARAMETRIZATION, attribute="weight"))
-_declare("torch.nn.utils.parametrize.register_parametrization", Spec(Kind.REPARAMETRIZATION))
+_PARAMETRIZED = "parametrizations.{name}.original"
+_declare("torch.nn.utils.weight_norm", Spec(Kind.REPARAMETRIZATION, attribute="weight", originals="{name}_g and {name}_v"))
+_declare("torch.nn.utils.spectral_norm",
+         Spec(Kind.REPARAMETRIZATION, attribute="weight", recompute=Recompute.AT_FORWARD))
+_declare("torch.nn.utils.parametrizations.weight_norm",
+         Spec(Kind.REPARAMETRIZATION, attribute="weight", recompute=Recompute.ON_READ,
+              originals=_PARAMETRIZED + "0 and " + _PARAMETRIZED + "1"))
+_declare("torch.nn.utils.parametrizations.spectral_norm torch.nn.utils.parametrizations.orthogonal",
+         Spec(Kind.REPARAMETRIZATION, attribute="weight", recompute=Recompute.ON_READ, originals=_PARAMETRIZED))
+_declare("torch.nn.utils.parametrize.register_parametrization",
+         Spec(Kind.REPARAMETRIZATION, recompute=Recompute.ON_READ, originals=_PARAMETRIZED))
 _declare("torch.nn.utils.prune.remove torch.nn.utils.prune.is_pruned torch.nn.utils.prune.global_unstructured",
          Spec(Kind.UNMODELLED))
 _declare("torch.nn.utils.parameters_to_vector torch.nn.utils.convert_parameters.parameters_to_vector",

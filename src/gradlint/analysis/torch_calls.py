@@ -8,10 +8,11 @@ from typing import List, Optional, Tuple
 from . import torch_api as api
 from .arguments import Args, Kwargs
 from .source import shorten
-from .values import (NOTHING, UNKNOWN, Category, Children, Hooks, Leaf, Obj, Retain, Shape, T, TensorState, Value, Why,
-                     ordered)
+from .values import (NO_REPARAMS, NOTHING, UNKNOWN, Category, Children, Hooks, Leaf, Obj, Retain, Shape, T, TensorState,
+                     Value, Why, ordered)
 
 Kind = api.Kind
+Recompute = api.Recompute
 FLOAT32 = api.DefaultDtype.FLOAT.value
 
 
@@ -274,11 +275,56 @@ class TorchCallsMixin:
         short = q.rsplit(".", 1)[-1]
         for module in args[0][1]:
             if isinstance(name, str) and module.sort in (T.TORCH_MODULE, T.INSTANCE):
-                why = self.why(node, f"`{short}()` on line {node.lineno} made {name} a computed tensor",
-                               category=Category.REPARAMETRIZED)
-                weight = self.new_tensor(node, {Leaf.NONLEAF}, why, key=("reparam", id(module)))
+                reparams = (self.state.get(("reparams", module)) or NO_REPARAMS).added(name, (spec, short), node.lineno)
+                self.state.set(("reparams", module), reparams)
+                text = f"`{short}()` on line {node.lineno} made {name} a computed tensor"
+                if spec.recompute is Recompute.AT_FORWARD:  # `weight.data` until the first forward
+                    weight = self.new_tensor(node, {Leaf.PLAIN}, key=("reparam", id(module), name))
+                else:
+                    grad = True if spec.recompute is Recompute.ON_READ else self.grad_enabled()
+                    weight = self.computed_attribute(node, ("reparam", id(module), name), text, grad, spec, name)
                 self.state.set(("a", module, name), frozenset({weight}))
         return args[0][1]
+
+    def computed_attribute(self, node, key, text: str, grad, spec: api.Spec, name: str) -> Obj:
+        """A reparametrized attribute computed (from parameters that may be frozen) in grad mode `grad`."""
+        if grad is True and not self.file.parameters_may_be_frozen:
+            why = self.why(node, text, category=Category.REPARAMETRIZED, originals=spec.originals.format(name=name))
+            return self.new_tensor(node, {Leaf.NONLEAF}, why, key=key)
+        return self.new_tensor(node, {Leaf.PLAIN if grad is False else Leaf.UNKNOWN}, key=key)
+
+    def recompute_reparametrized(self, module: Obj, node) -> None:
+        """`module(x)`: its forward pre-hooks compute its hook-reparametrized attributes anew, in
+        the grad mode of the call."""
+        reparams = self.state.get(("reparams", module))
+        for name, (spec, short), line in reparams.items if reparams else ():
+            if spec.recompute is not Recompute.ON_READ:
+                text = (f"`{short}()` on line {line} made {name} a tensor computed at each forward;"
+                        f" `{self.source.segment(node)}` on line {node.lineno} computed it")
+                weight = self.computed_attribute(node, ("reparam", id(module), name, "forward"), text,
+                                                 self.grad_enabled(), spec, name)
+                self.state.set(("a", module, name), frozenset({weight}))
+
+    def forget_reparametrized(self, module: Obj) -> None:
+        """The module went where we cannot see: its forward may have run there, in any grad mode."""
+        reparams = self.state.get(("reparams", module))
+        for name, (spec, _), _ in reparams.items if reparams else ():
+            if spec.recompute is not Recompute.ON_READ:
+                self.state.set(("a", module, name), UNKNOWN)
+
+    def reparametrized_read(self, module: Obj, name: str) -> Optional[Value]:
+        """`module.<name>` of a reparametrized attribute when it is not what the state holds:
+        unknown where the reparametrization happened on some paths only, or where the attribute is
+        computed at each read and the read may be outside grad mode. None: read the state."""
+        reparams = self.state.get(("reparams", module))
+        if reparams is None:
+            return None
+        if name in reparams.unsure:
+            return UNKNOWN
+        entry = reparams.entry(name)
+        if entry is not None and entry[1][0].recompute is Recompute.ON_READ and self.grad_enabled() is not True:
+            return UNKNOWN
+        return None
 
     def vectorize(self, node, args: Args) -> Value:
         if not args:
@@ -666,7 +712,8 @@ class TorchCallsMixin:
     def module_method(self, module: Obj, name: str, node, args: Args, kwargs: Kwargs) -> Value:
         spec = api.module_member(name)
         kind = spec.kind if spec is not None else None
-        if kind is Kind.MODULE_CALL:
+        if kind is Kind.MODULE_CALL:  # `m.forward(x)` skips the pre-hooks, `m.__call__(x)` runs them
+            self.forget_reparametrized(module)
             return self.call_module(module, node, args, kwargs)
         known = self.state.get(("children", module))
         if known is not None and kind is Kind.CHILD_APPEND and args:

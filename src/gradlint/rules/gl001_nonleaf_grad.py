@@ -126,7 +126,7 @@ and optimizers accept `w`; it is safe.
             advice = ("keep the scaled weight a leaf: scale first, then ask for grad: "
                       f"(torch.randn(...) * s).requires_grad_(); or {advice}")
         elif why is not None and why.category is Category.REPARAMETRIZED:
-            advice = "read .grad of the original parameters (e.g. weight_orig, parametrizations.weight.original)"
+            advice = f"read .grad of the original parameters ({why.originals or 'e.g. weight_orig'})"
         else:
             advice += ", or read .grad of the leaf it comes from"
         called = f" (in the call on line {read.escaped_call})" if read.escaped_call else ""
