@@ -329,6 +329,8 @@ class ExpressionsMixin:
                 out |= self.op_result(origin or ast.Pass(), [frozenset({obj})], text, key="rows")
             elif obj.sort is T.CONST and obj.qualname is None:
                 out |= self.opaque()
+            elif obj.sort is T.TORCH_MODULE and self.children(obj) is not None:  # `for layer in seq`
+                out |= frozenset().union(*self.children(obj))
             else:
                 out |= UNKNOWN
         return out

@@ -77,6 +77,7 @@ class Kind(enum.Enum):
     PARAMETER_ITERATOR = "yields parameters (leaves)"
     NAMED_PARAMETER_ITERATOR = "yields (name, parameter) pairs"
     CHILD_APPEND = "adds a child to an nn.Sequential"
+    CHILD_ITERATOR = "yields an nn.Sequential's children, each module once (named: (name, child) pairs)"
     CHILDREN_CHANGE = "changes an nn.Sequential's children in ways not followed"
     FORWARD_HOOK_REGISTRATION = "registers a forward hook (it may retain the module's outputs)"
     # the standard library
@@ -141,6 +142,7 @@ class Spec:
     recompute: Recompute = Recompute.AT_CALL_AND_FORWARD  # REPARAMETRIZATION
     originals: str = "{name}_orig"  # REPARAMETRIZATION: the leaves holding the gradient instead
     returns_self: bool = False  # CHILD_APPEND
+    named: bool = False  # CHILD_ITERATOR: yields (name, child) pairs
 
 
 TENSOR = "torch.Tensor"  # tensor methods and attributes: TENSOR + "." + name
@@ -391,6 +393,8 @@ _module("parameters", Spec(Kind.PARAMETER_ITERATOR))
 _module("named_parameters", Spec(Kind.NAMED_PARAMETER_ITERATOR))
 _module("append", Spec(Kind.CHILD_APPEND, returns_self=True))
 _module("add_module", Spec(Kind.CHILD_APPEND))
+_module("children", Spec(Kind.CHILD_ITERATOR))
+_module("named_children", Spec(Kind.CHILD_ITERATOR, named=True))
 _module("insert extend pop register_module __setitem__ __delitem__ __iadd__", Spec(Kind.CHILDREN_CHANGE))
 _module("register_forward_hook", Spec(Kind.FORWARD_HOOK_REGISTRATION))
 

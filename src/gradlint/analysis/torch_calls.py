@@ -725,7 +725,32 @@ class TorchCallsMixin:
             return UNKNOWN
         if kind is Kind.MODULE_SELF:
             return frozenset({module})
+        if kind is Kind.CHILD_ITERATOR:
+            return self.child_iterator(module, node, spec.named)
         return self.parameters_of(module, name, node) or UNKNOWN
+
+    def child_iterator(self, module: Obj, node, named: bool) -> Value:
+        """`seq.children()` / `seq.named_children()`: a tuple of the distinct children in order (a
+        module held twice is yielded once), names unknown (`add_module` names them)."""
+        distinct = self.distinct_children(module)
+        if distinct is None:
+            return UNKNOWN
+        items = distinct
+        if named:
+            items = tuple(frozenset({self.new_container(node, T.TUPLE, Shape((self.opaque(), child)), key=("child", index))})
+                          for index, child in enumerate(distinct))
+        return frozenset({self.new_container(node, T.TUPLE, Shape(items), key="children")})
+
+    def distinct_children(self, module: Obj) -> Optional[Tuple[Value, ...]]:
+        """An nn.Sequential's children when each is one known module (None: not known)."""
+        children = self.children(module)
+        if children is None or any(len(child) != 1 or not self.is_module(next(iter(child))) for child in children):
+            return None
+        return tuple(dict.fromkeys(children))
+
+    @staticmethod
+    def is_module(obj: Obj) -> bool:
+        return obj.sort is T.TORCH_MODULE or (obj.sort is T.INSTANCE and bool(obj.extra.get("is_module")))
 
     def children(self, module: Obj) -> Optional[Tuple[Value, ...]]:
         """An nn.Sequential's children on every path here (None: unknown)."""
