@@ -79,6 +79,9 @@ class CallsMixin(TorchCallsMixin, InliningMixin, BuiltinCallsMixin):
         if name == api.FORWARD_HOOK_REGISTRATION:
             self.register_hook(receiver, node, args)
             return UNKNOWN
+        module_member = api.module_member(name)
+        if module_member is not None and (module_member.training is not None or module_member.any_mode):
+            self.change_modes(receiver, module_member, args, kwargs)
         tensors = frozenset(o for o in receiver if o.sort is T.TENSOR)
         if tensors:
             out |= self.tensor_method(tensors, receiver, name, node, args, kwargs)

@@ -146,6 +146,8 @@ class ExpressionsMixin:
         return UNKNOWN
 
     def object_attribute(self, obj: Obj, name: str) -> Value:
+        if name == api.TRAINING and self.training_flag(obj) is not None:
+            return self.const(self.training_flag(obj))
         value = self.reparametrized_read(obj, name) or self.state.get(("a", obj, name))
         if value is not None:
             return value

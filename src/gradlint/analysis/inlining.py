@@ -29,6 +29,7 @@ class InliningMixin:
         instance = self.site_obj(node, T.INSTANCE, ("instance of",) + where, label=cls.label)
         instance.extra["class"] = cls
         instance.extra["is_module"] = bool(cls.extra.get("is_module"))
+        self.module_made(instance)
         init = self.class_lookup(cls, "__init__")
         if init is not None:
             for fobj in init:

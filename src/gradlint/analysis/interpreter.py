@@ -229,6 +229,7 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
             self.state.dead = False
             self.state.set("epoch", Epoch())
             self.state.set("grad", self.decorated_grad_mode(node))
+            self.forget_modes()  # called at some time: after any train()/eval()
             frame = self.new_frame(node, closure, ("standalone",))
             for name in self.parameter_names(node):
                 self.state.set(("v", frame.key, name), UNKNOWN)
@@ -400,6 +401,8 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
     # ----------------------------------------------------------------- effects
     def escape(self, value: Value, depth: int = 0) -> None:
         """`value` went where we cannot follow: someone may call retain_grad() on it."""
+        if any(obj.sort not in (T.TENSOR, T.CONST) for obj in value):
+            self.forget_modes()  # it may be, hold or call a module: its training flag may change
         for obj in value:
             if obj.sort is T.TENSOR:
                 state = self.tensor_state(obj)

@@ -293,6 +293,8 @@ class StatementsMixin:
 
     def bind_attribute(self, base: Value, name: str, value: Value, node, stmt) -> None:
         strong = len(base) == 1
+        if name == api.TRAINING and any(o.sort is not T.TENSOR for o in base):
+            self.forget_modes()  # `m.training = False` by hand
         for obj in base:
             if obj.sort is T.TENSOR:
                 self.tensor_attribute_write(obj, name, value, node)

@@ -80,6 +80,7 @@ class Kind(enum.Enum):
     CHILD_ITERATOR = "yields an nn.Sequential's children, each module once (named: (name, child) pairs)"
     CHILDREN_CHANGE = "changes an nn.Sequential's children in ways not followed"
     FORWARD_HOOK_REGISTRATION = "registers a forward hook (it may retain the module's outputs)"
+    TRAINING_FLAG = "module.training: True from construction, set by train()/eval() (on all submodules)"
     # the standard library
     CHAIN = "combines iterables"
     NAMED_TUPLE_FACTORY = "collections.namedtuple"
@@ -143,6 +144,8 @@ class Spec:
     originals: str = "{name}_orig"  # REPARAMETRIZATION: the leaves holding the gradient instead
     returns_self: bool = False  # CHILD_APPEND
     named: bool = False  # CHILD_ITERATOR: yields (name, child) pairs
+    training: Optional[bool] = None  # MODULE_SELF: the training flag it sets (with mode_argument: unless mode=False)
+    any_mode: bool = False  # MODULE_SELF: runs code on every submodule that may set their training flags
 
 
 TENSOR = "torch.Tensor"  # tensor methods and attributes: TENSOR + "." + name
@@ -387,8 +390,11 @@ PAIR_FIELDS = ("values", "indices")
 
 # ------------------------------------------------------------------ module methods
 _module("forward __call__", Spec(Kind.MODULE_CALL))
-_module("to cuda cpu double float half bfloat16 train eval requires_grad_ type apply zero_grad",
-        Spec(Kind.MODULE_SELF))
+_module("to cuda cpu double float half bfloat16 requires_grad_ type zero_grad", Spec(Kind.MODULE_SELF))
+_module("apply", Spec(Kind.MODULE_SELF, any_mode=True))
+_module("train", Spec(Kind.MODULE_SELF, training=True, mode_argument=True))
+_module("eval", Spec(Kind.MODULE_SELF, training=False))
+_module("training", Spec(Kind.TRAINING_FLAG))
 _module("parameters", Spec(Kind.PARAMETER_ITERATOR))
 _module("named_parameters", Spec(Kind.NAMED_PARAMETER_ITERATOR))
 _module("append", Spec(Kind.CHILD_APPEND, returns_self=True))
@@ -498,6 +504,7 @@ LEAF_TESTS = names(Kind.LEAF_TEST_ATTRIBUTE, TENSOR_MEMBERS)
 FORWARD = "forward"  # what calling an instance of a torch.nn.Module subclass runs
 assert MODULE_MEMBERS[FORWARD].kind is Kind.MODULE_CALL
 FORWARD_HOOK_REGISTRATION = _the(Kind.FORWARD_HOOK_REGISTRATION, MODULE_MEMBERS)
+TRAINING = _the(Kind.TRAINING_FLAG, MODULE_MEMBERS)
 _PARAMETER_ATTRIBUTE = re.compile(
     r"^(weight|bias|in_proj_weight|in_proj_bias|(weight|bias)_(ih|hh)_l\d+(_reverse)?)$"
 )

@@ -8,8 +8,8 @@ from typing import List, Optional, Tuple
 from . import torch_api as api
 from .arguments import Args, Kwargs
 from .source import shorten
-from .values import (NO_REPARAMS, NOTHING, UNKNOWN, Category, Children, Hooks, Leaf, Obj, Retain, Shape, T, TensorState,
-                     Value, Why, ordered)
+from .values import (NO_REPARAMS, NOTHING, TRAINING_MODES, UNKNOWN, UNKNOWN_MODES, Category, Children, Hooks, Leaf, Modes,
+                     Obj, Retain, Shape, T, TensorState, Value, Why, ordered)
 
 Kind = api.Kind
 Recompute = api.Recompute
@@ -143,10 +143,12 @@ class TorchCallsMixin:
         return self.device_const(args)
 
     def call_new_module(self, q: str, spec: api.Spec, node, args: Args, kwargs: Kwargs) -> Value:
-        return frozenset({self.site_obj(node, T.TORCH_MODULE, qualname=q, label=q.rsplit(".", 1)[-1])})
+        module = self.site_obj(node, T.TORCH_MODULE, qualname=q, label=q.rsplit(".", 1)[-1])
+        self.module_made(module)
+        return frozenset({module})
 
     def call_sequential(self, q: str, spec: api.Spec, node, args: Args, kwargs: Kwargs) -> Value:
-        module = self.site_obj(node, T.TORCH_MODULE, qualname=q, label=q.rsplit(".", 1)[-1])
+        (module,) = self.call_new_module(q, spec, node, args, kwargs)
         self.state.set(("children", module), Children(tuple(v for _, v in args)))
         return frozenset({module})
 
@@ -728,6 +730,35 @@ class TorchCallsMixin:
         if kind is Kind.CHILD_ITERATOR:
             return self.child_iterator(module, node, spec.named)
         return self.parameters_of(module, name, node) or UNKNOWN
+
+    def change_modes(self, receiver: Value, spec: api.Spec, args: Args, kwargs: Kwargs) -> None:
+        """`m.train()` / `m.eval()` / `m.train(False)`: m's training flag is known from here on (its
+        submodules' changed too: they are no longer known, nor any other module's)."""
+        if not any(self.is_module(o) or o.sort is T.UNKNOWN for o in receiver):
+            return  # not a module: an `eval` of something else
+        flag = spec.training
+        if spec.mode_argument and flag is True:
+            flag = self.flag(args, kwargs, "mode", 0, True)
+        known = flag is not None and not spec.any_mode and len(receiver) == 1 and self.is_module(next(iter(receiver)))
+        self.state.set("modes", Modes(True, (next(iter(receiver)), flag)) if known else UNKNOWN_MODES)
+
+    def forget_modes(self) -> None:
+        """Code we cannot see may have called train()/eval() on any module."""
+        self.state.set("modes", UNKNOWN_MODES)
+
+    def module_made(self, module: Obj) -> None:
+        """A module object made anew (in training mode): a flag known for its last making is stale."""
+        modes = self.state.get("modes")
+        if modes is not None and modes.last is not None and modes.last[0] is module:
+            self.forget_modes()
+
+    def training_flag(self, obj: Obj) -> Optional[bool]:
+        """`module.training` where the analysis knows it (None: unknown)."""
+        if obj.sort is T.INSTANCE and not (obj.extra.get("is_module") and self.class_is_known(obj.extra["class"])):
+            return None
+        if obj.sort not in (T.INSTANCE, T.TORCH_MODULE):
+            return None
+        return (self.state.get("modes") or TRAINING_MODES).flag(obj)
 
     def child_iterator(self, module: Obj, node, named: bool) -> Value:
         """`seq.children()` / `seq.named_children()`: a tuple of the distinct children in order (a

@@ -300,6 +300,28 @@ class Reparams:
 NO_REPARAMS = Reparams()
 
 
+@dataclass(frozen=True)
+class Modes:
+    """What the modules' `training` flags are: all True (as constructed) until a train()/eval()
+    call; after one, only the flag of the module it was called on, `last`, is known (the call set
+    its submodules' too, which are not followed). `changed` with no `last`: no flag is known."""
+
+    changed: bool = False
+    last: Optional[Tuple[Any, bool]] = None  # (module object, its flag)
+
+    def join(self, other: "Modes") -> "Modes":
+        return self if other == self else UNKNOWN_MODES
+
+    def flag(self, module) -> Optional[bool]:
+        if not self.changed:
+            return True
+        return self.last[1] if self.last is not None and self.last[0] is module else None
+
+
+TRAINING_MODES = Modes()
+UNKNOWN_MODES = Modes(True)
+
+
 def join_values(a, b):
     """Join two flow facts of the same key (values, tensor states, shapes, scalars). None: the key
     is not set on that path (for hooks: none registered)."""
@@ -311,14 +333,14 @@ def join_values(a, b):
         return a
     if isinstance(a, frozenset):
         return a | b
-    if isinstance(a, (TensorState, Shape, Epoch, Children, Hooks, Reparams)):
+    if isinstance(a, (TensorState, Shape, Epoch, Children, Hooks, Reparams, Modes)):
         return a.join(b)
     return a if a == b else None
 
 
 NO_HOOKS = Hooks()
 # Facts whose absence on a path means "none": joined with that, not ignored.
-_EMPTY = {Hooks: NO_HOOKS, Reparams: NO_REPARAMS}
+_EMPTY = {Hooks: NO_HOOKS, Reparams: NO_REPARAMS, Modes: TRAINING_MODES}
 
 
 def same_fact(old, new, old_epoch: Optional[Epoch], new_epoch: Optional[Epoch]) -> bool:
@@ -350,6 +372,8 @@ def widened(fact):
         return Children(None)
     if isinstance(fact, Hooks):
         return Hooks((), False)
+    if isinstance(fact, Modes):
+        return UNKNOWN_MODES
     if isinstance(fact, Reparams):
         return Reparams((), fact.unsure | {item[0] for item in fact.items})
     return None
