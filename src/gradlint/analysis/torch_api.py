@@ -39,6 +39,7 @@ class Kind(enum.Enum):
     BACKWARD = "a backward pass"
     OPTIMIZER = "its params must be leaves"
     REPARAMETRIZATION = "after f(module, name), module.<name> is computed (see Recompute)"
+    REPARAMETRIZATION_REMOVAL = "after f(module, name), module.<name> is a parameter again (not followed: unknown)"
     UNMODELLED = "known, not followed: an unknown result"
     VECTORIZER = "a fresh non-leaf built from its tensor arguments"
     # torch.nn modules (constructors, and what calling an instance gives)
@@ -337,8 +338,11 @@ _declare("torch.nn.utils.parametrizations.spectral_norm torch.nn.utils.parametri
          Spec(Kind.REPARAMETRIZATION, attribute="weight", recompute=Recompute.ON_READ, originals=_PARAMETRIZED))
 _declare("torch.nn.utils.parametrize.register_parametrization",
          Spec(Kind.REPARAMETRIZATION, recompute=Recompute.ON_READ, originals=_PARAMETRIZED))
-_declare("torch.nn.utils.prune.remove torch.nn.utils.prune.is_pruned torch.nn.utils.prune.global_unstructured",
-         Spec(Kind.UNMODELLED))
+_declare("torch.nn.utils.prune.is_pruned torch.nn.utils.prune.global_unstructured", Spec(Kind.UNMODELLED))
+_declare("torch.nn.utils.prune.remove torch.nn.utils.parametrize.remove_parametrizations",
+         Spec(Kind.REPARAMETRIZATION_REMOVAL))
+_declare("torch.nn.utils.remove_weight_norm torch.nn.utils.remove_spectral_norm",
+         Spec(Kind.REPARAMETRIZATION_REMOVAL, attribute="weight"))
 _declare("torch.nn.utils.parameters_to_vector torch.nn.utils.convert_parameters.parameters_to_vector",
          Spec(Kind.VECTORIZER))
 

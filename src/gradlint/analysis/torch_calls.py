@@ -288,6 +288,16 @@ class TorchCallsMixin:
                 self.state.set(("a", module, name), frozenset({weight}))
         return args[0][1]
 
+    def call_reparametrization_removal(self, q: str, spec: api.Spec, node, args: Args, kwargs: Kwargs) -> Value:
+        if not args:
+            return UNKNOWN
+        name = self.known_const(kwargs["name"][1], None) if "name" in kwargs else (
+            self.known_const(args[1][1], None) if len(args) > 1 else spec.attribute)
+        for module in args[0][1]:
+            reparams = self.state.get(("reparams", module)) or NO_REPARAMS
+            self.state.set(("reparams", module), reparams.removed(name if isinstance(name, str) else None))
+        return args[0][1]
+
     def computed_attribute(self, node, key, text: str, grad, spec: api.Spec, name: str) -> Obj:
         """A reparametrized attribute computed (from parameters that may be frozen) in grad mode `grad`."""
         if grad is True and not self.file.parameters_may_be_frozen:
@@ -820,6 +830,7 @@ FUNCTION_HANDLERS = {
     Kind.OPTIMIZER: TorchCallsMixin.call_optimizer,
     Kind.BACKWARD: TorchCallsMixin.call_backward,
     Kind.REPARAMETRIZATION: TorchCallsMixin.call_reparametrization,
+    Kind.REPARAMETRIZATION_REMOVAL: TorchCallsMixin.call_reparametrization_removal,
     Kind.VECTORIZER: TorchCallsMixin.call_vectorizer,
     Kind.NONDIFFERENTIABLE: TorchCallsMixin.call_nondifferentiable,
     Kind.DIFFERENTIABLE: TorchCallsMixin.call_differentiable,

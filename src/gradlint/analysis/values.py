@@ -293,6 +293,11 @@ class Reparams:
     def added(self, name: str, how, line: int) -> "Reparams":
         return Reparams(tuple(i for i in self.items if i[0] != name) + ((name, how, line),), self.unsure - {name})
 
+    def removed(self, name: Optional[str]) -> "Reparams":
+        """After the reparametrization of `name` (None: of any) was removed: not known."""
+        gone = frozenset(i[0] for i in self.items if name is None or i[0] == name) | ({name} if name else set())
+        return Reparams(tuple(i for i in self.items if i[0] not in gone), self.unsure | gone)
+
     def entry(self, name: str):
         return next((item for item in self.items if item[0] == name), None)
 
