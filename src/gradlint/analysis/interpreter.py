@@ -402,7 +402,7 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
     def escape(self, value: Value, depth: int = 0) -> None:
         """`value` went where we cannot follow: someone may call retain_grad() on it."""
         if any(obj.sort not in (T.TENSOR, T.CONST) for obj in value):
-            self.forget_modes()  # it may be, hold or call a module: its training flag may change
+            self.forget_modes(escaped=True)  # it may be, hold or call a module: its training flag may change
         for obj in value:
             if obj.sort is T.TENSOR:
                 state = self.tensor_state(obj)

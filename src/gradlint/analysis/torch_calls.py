@@ -8,8 +8,8 @@ from typing import List, Optional, Tuple
 from . import torch_api as api
 from .arguments import Args, Kwargs
 from .source import shorten
-from .values import (NO_REPARAMS, NOTHING, TRAINING_MODES, UNKNOWN, UNKNOWN_MODES, Category, Children, Hooks, Leaf, Modes,
-                     Obj, Retain, Shape, T, TensorState, Value, Why, ordered)
+from .values import (NO_REPARAMS, NOTHING, TRAINING_MODES, UNKNOWN, Category, Children, Hooks, Leaf, Modes, Obj, Retain,
+                     Shape, T, TensorState, Value, Why, ordered)
 
 Kind = api.Kind
 Recompute = api.Recompute
@@ -750,11 +750,17 @@ class TorchCallsMixin:
         if spec.mode_argument and flag is True:
             flag = self.flag(args, kwargs, "mode", 0, True)
         known = flag is not None and not spec.any_mode and len(receiver) == 1 and self.is_module(next(iter(receiver)))
-        self.state.set("modes", Modes(True, (next(iter(receiver)), flag)) if known else UNKNOWN_MODES)
+        modes = self.modes()
+        self.state.set("modes", modes.set(next(iter(receiver)), flag) if known else modes.unknown())
 
-    def forget_modes(self) -> None:
-        """Code we cannot see may have called train()/eval() on any module."""
-        self.state.set("modes", UNKNOWN_MODES)
+    def modes(self) -> Modes:
+        return self.state.get("modes") or TRAINING_MODES
+
+    def forget_modes(self, escaped: bool = False) -> None:
+        """Code we cannot see may have called train()/eval() on any module (`escaped`: a module
+        went there, and may be switched by any later call)."""
+        modes = self.modes().unknown()
+        self.state.set("modes", Modes(True, None, True) if escaped else modes)
 
     def module_made(self, module: Obj) -> None:
         """A module object made anew (in training mode): a flag known for its last making is stale."""
@@ -768,7 +774,7 @@ class TorchCallsMixin:
             return None
         if obj.sort not in (T.INSTANCE, T.TORCH_MODULE):
             return None
-        return (self.state.get("modes") or TRAINING_MODES).flag(obj)
+        return self.modes().flag(obj)
 
     def child_iterator(self, module: Obj, node, named: bool) -> Value:
         """`seq.children()` / `seq.named_children()`: a tuple of the distinct children in order (a

@@ -309,22 +309,30 @@ NO_REPARAMS = Reparams()
 class Modes:
     """What the modules' `training` flags are: all True (as constructed) until a train()/eval()
     call; after one, only the flag of the module it was called on, `last`, is known (the call set
-    its submodules' too, which are not followed). `changed` with no `last`: no flag is known."""
+    its submodules' too, which are not followed). `changed` with no `last`: no flag is known.
+    `escaped`: a module went to code we cannot see, which may switch it at any later call: no
+    flag is known from then on."""
 
     changed: bool = False
     last: Optional[Tuple[Any, bool]] = None  # (module object, its flag)
+    escaped: bool = False
 
     def join(self, other: "Modes") -> "Modes":
-        return self if other == self else UNKNOWN_MODES
+        return self if other == self else Modes(True, None, self.escaped or other.escaped)
 
     def flag(self, module) -> Optional[bool]:
         if not self.changed:
             return True
         return self.last[1] if self.last is not None and self.last[0] is module else None
 
+    def unknown(self) -> "Modes":
+        return Modes(True, None, self.escaped)
+
+    def set(self, module, flag: bool) -> "Modes":
+        return self.unknown() if self.escaped else Modes(True, (module, flag))
+
 
 TRAINING_MODES = Modes()
-UNKNOWN_MODES = Modes(True)
 
 
 def join_values(a, b):
@@ -378,7 +386,7 @@ def widened(fact):
     if isinstance(fact, Hooks):
         return Hooks((), False)
     if isinstance(fact, Modes):
-        return UNKNOWN_MODES
+        return fact.unknown()
     if isinstance(fact, Reparams):
         return Reparams((), fact.unsure | {item[0] for item in fact.items})
     return None
