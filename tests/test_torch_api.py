@@ -31,7 +31,8 @@ def test_names_are_qualified_and_namespaces_do_not_leak():
     assert api.function("torch.add").kind is api.Kind.DIFFERENTIABLE
     assert api.function("torch.optim.Adam").kind is api.Kind.OPTIMIZER
     assert api.function("torch.optim.lr_scheduler.StepLR") is None
-    assert api.function("torch.nn.utils.prune.remove").kind is api.Kind.UNMODELLED
+    assert api.function("torch.nn.utils.prune.is_pruned").kind is api.Kind.UNMODELLED
+    assert api.function("torch.nn.utils.prune.remove").kind is api.Kind.REPARAMETRIZATION_REMOVAL
     assert api.function("torch.nn.utils.prune.l1_unstructured").kind is api.Kind.REPARAMETRIZATION
 
 

@@ -82,6 +82,9 @@ class CallsMixin(TorchCallsMixin, InliningMixin, BuiltinCallsMixin, NumpyCallsMi
         if name == api.FORWARD_HOOK_REGISTRATION:
             self.register_hook(receiver, node, args)
             return UNKNOWN
+        module_member = api.module_member(name)
+        if module_member is not None and (module_member.training is not None or module_member.any_mode):
+            self.change_modes(receiver, module_member, args, kwargs)
         tensors = frozenset(o for o in receiver if o.sort is T.TENSOR)
         if tensors:
             out |= self.tensor_method(tensors, receiver, name, node, args, kwargs)
@@ -117,9 +120,11 @@ class CallsMixin(TorchCallsMixin, InliningMixin, BuiltinCallsMixin, NumpyCallsMi
         if obj.sort is T.CLASS:
             return self.instantiate(obj, node, args, kwargs)
         if obj.sort is T.TORCH_MODULE:
+            self.recompute_reparametrized(obj, node)
             return self.hooked(obj, node, args, self.call_module(obj, node, args, kwargs))
         if obj.sort is T.INSTANCE:
             if obj.is_module:
+                self.recompute_reparametrized(obj, node)
                 return self.hooked(obj, node, args, self.instance_method(obj, api.FORWARD, node, args, kwargs))
             return self.instance_method(obj, "__call__", node, args, kwargs)
         if obj.sort is T.CONST:

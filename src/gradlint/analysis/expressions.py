@@ -154,7 +154,9 @@ class ExpressionsMixin(HostBase):
         return UNKNOWN
 
     def object_attribute(self, obj: Obj, name: str) -> Value:
-        value = self.state.get((ATTRIBUTE, obj, name))
+        if name == api.TRAINING and (flag := self.training_flag(obj)) is not None:
+            return self.const(flag)
+        value = self.reparametrized_read(obj, name) or self.state.get((ATTRIBUTE, obj, name))
         if value is not None:
             return value
         if obj.sort is T.TORCH_MODULE:
@@ -360,6 +362,8 @@ class ExpressionsMixin(HostBase):
                 out |= self.op_result(origin or ast.Pass(), [frozenset({obj})], text, key="rows")
             elif obj.sort is T.CONST and obj.qualname is None:
                 out |= self.opaque()
+            elif obj.sort is T.TORCH_MODULE and (children := self.children(obj)) is not None:  # `for layer in seq`
+                out |= frozenset().union(*children)
             else:
                 out |= UNKNOWN
         return out

@@ -33,6 +33,7 @@ class InliningMixin(HostBase):
         instance.is_module = cls.is_module
         if instance.is_module:
             self.new_module(instance)
+        self.module_made(instance)
         init = self.class_lookup(cls, "__init__")
         if init is not None:
             for fobj in init:

@@ -205,6 +205,7 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
             self.state.dead = False
             self.state.set(EPOCH, Epoch())
             self.state.set(GRAD_MODE, self.decorated_grad_mode(node))
+            self.forget_modes()  # called at some time: after any train()/eval()
             frame = self.new_frame(node, closure, ("standalone",))
             for name in self.parameter_names(node):
                 self.state.set((VARIABLE, frame.key, name), UNKNOWN)
@@ -376,6 +377,8 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
     # ----------------------------------------------------------------- effects
     def escape(self, value: Value, depth: int = 0) -> None:
         """`value` went where we cannot follow: someone may call retain_grad() on it."""
+        if any(obj.sort not in (T.TENSOR, T.CONST) for obj in value):
+            self.forget_modes(escaped=True)  # it may be, hold or call a module: its training flag may change
         for obj in value:
             self.module_may_change(obj)
             if obj.sort is T.TENSOR:
@@ -386,7 +389,10 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
                 shape = self.shape(obj)
                 if shape is not None:
                     self.escape(shape.everything(), depth + 1)
+            elif obj.sort is T.TORCH_MODULE:
+                self.forget_reparametrized(obj)
             elif depth < 2 and obj.sort is T.INSTANCE:
+                self.forget_reparametrized(obj)
                 for key in list(self.attribute_keys(obj)):
                     self.escape(self.state.get(key) or NOTHING, depth + 1)
 

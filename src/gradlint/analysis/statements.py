@@ -301,6 +301,8 @@ class StatementsMixin(HostBase):
 
     def bind_attribute(self, base: Value, name: str, value: Value, node, stmt) -> None:
         strong = len(base) == 1
+        if name == api.TRAINING and any(o.sort is not T.TENSOR for o in base):
+            self.forget_modes()  # `m.training = False` by hand
         for obj in base:
             if obj.sort is T.TENSOR:
                 self.tensor_attribute_write(obj, name, value, node)
@@ -505,23 +507,27 @@ class StatementsMixin(HostBase):
     stmt_AsyncFor = stmt_For
 
     def unrollable(self, iterable: Value, node) -> Optional[list]:
-        """A loop over a small literal tuple/list runs once per element, with exact values."""
+        """A loop over a small literal tuple/list (or an nn.Sequential's known children, which
+        `for layer in seq` yields in order) runs once per element, with exact values."""
         if len(iterable) != 1:
             return None
         (obj,) = iterable
-        if obj.sort not in (T.TUPLE, T.LIST):
+        if obj.sort is T.TORCH_MODULE:
+            items = self.children(obj)
+        elif obj.sort in (T.TUPLE, T.LIST):
+            shape = self.shape(obj)
+            items = shape.items if shape is not None and shape.keys is None else None
+        else:
             return None
+        if items is None or len(items) > MAX_UNROLL or self.loop_has_jumps(node):
+            return None
+        return list(items)
+
+    def loop_has_jumps(self, node) -> bool:
         jumps = self.loop_jumps.get(node)
         if jumps is None:
             jumps = self.loop_jumps[node] = any(isinstance(n, (ast.Break, ast.Continue)) for n in ast.walk(node))
-        if jumps:
-            return None
-        if obj.sort not in (T.TUPLE, T.LIST):
-            return None
-        shape = self.shape(obj)
-        if shape is None or shape.items is None or shape.keys is not None or len(shape.items) > MAX_UNROLL:
-            return None
-        return list(shape.items)
+        return jumps
 
     def stmt_While(self, node: ast.While) -> None:
         truth = self.truth(self.eval(node.test))

@@ -38,7 +38,8 @@ class Kind(enum.Enum):
     RETURNS_ARGUMENT = "returns its first argument (compiled, scripted, initialised in place)"
     BACKWARD = "a backward pass"
     OPTIMIZER = "its params must be leaves"
-    REPARAMETRIZATION = "after f(module, name), module.<name> is a computed non-leaf"
+    REPARAMETRIZATION = "after f(module, name), module.<name> is computed (see Recompute)"
+    REPARAMETRIZATION_REMOVAL = "after f(module, name), module.<name> is a parameter again (not followed: unknown)"
     UNMODELLED = "known, not followed: an unknown result"
     VECTORIZER = "a fresh non-leaf built from its tensor arguments"
     # torch.nn modules (constructors, and what calling an instance gives)
@@ -78,8 +79,10 @@ class Kind(enum.Enum):
     PARAMETER_ITERATOR = "yields parameters (leaves)"
     NAMED_PARAMETER_ITERATOR = "yields (name, parameter) pairs"
     CHILD_APPEND = "adds a child to an nn.Sequential"
+    CHILD_ITERATOR = "yields an nn.Sequential's children, each module once (named: (name, child) pairs)"
     CHILDREN_CHANGE = "changes an nn.Sequential's children in ways not followed"
     FORWARD_HOOK_REGISTRATION = "registers a forward hook (it may retain the module's outputs)"
+    TRAINING_FLAG = "module.training: True from construction, set by train()/eval() (on all submodules)"
     # the standard library
     CHAIN = "combines iterables"
     NAMED_TUPLE_FACTORY = "collections.namedtuple"
@@ -109,6 +112,14 @@ class Result(enum.Enum):
     PAIR = "always a (values, indices) pair"
 
 
+class Recompute(enum.Enum):
+    """When a reparametrization computes `module.<name>` (checked against torch 2.13)."""
+
+    AT_CALL_AND_FORWARD = "computed by the call, and again by a forward pre-hook before each forward, in the grad mode then"
+    AT_FORWARD = "the parameter's .data (a leaf without grad) until the first forward, then as above"
+    ON_READ = "computed anew at every read, in the grad mode of the read"
+
+
 Structure = Tuple[Union[str, "Structure"], ...]
 
 
@@ -135,7 +146,12 @@ class Spec:
     container: str = "list"  # MODULE_CONTAINER, BUILTIN_CONTAINER: "list" or "dict"
     attribute: Optional[str] = None  # REPARAMETRIZATION: the attribute made a non-leaf (None: the 2nd argument);
     # WRAPPER_MODULE: the attribute holding the wrapped module
+    recompute: Recompute = Recompute.AT_CALL_AND_FORWARD  # REPARAMETRIZATION
+    originals: str = "{name}_orig"  # REPARAMETRIZATION: the leaves holding the gradient instead
     returns_self: bool = False  # CHILD_APPEND
+    named: bool = False  # CHILD_ITERATOR: yields (name, child) pairs
+    training: Optional[bool] = None  # MODULE_SELF: the training flag it sets (with mode_argument: unless mode=False)
+    any_mode: bool = False  # MODULE_SELF: runs code on every submodule that may set their training flags
 
 
 TENSOR = "torch.Tensor"  # tensor methods and attributes: TENSOR + "." + name
@@ -321,13 +337,22 @@ _declare("torch.nn.DataParallel torch.nn.parallel.DataParallel torch.nn.parallel
          Spec(Kind.WRAPPER_MODULE, attribute="module"))
 _declare("torch.nn.modules.module.register_module_forward_hook torch.nn.modules.register_module_forward_hook",
          Spec(Kind.GLOBAL_FORWARD_HOOK))
-for _name in ("weight_norm", "spectral_norm"):
-    _declare([f"torch.nn.utils.{_name}", f"torch.nn.utils.parametrizations.{_name}"],
-             Spec(Kind.REPARAMETRIZATION, attribute="weight"))
-_declare("torch.nn.utils.parametrizations.orthogonal", Spec(Kind.REPARAMETRIZATION, attribute="weight"))
-_declare("torch.nn.utils.parametrize.register_parametrization", Spec(Kind.REPARAMETRIZATION))
-_declare("torch.nn.utils.prune.remove torch.nn.utils.prune.is_pruned torch.nn.utils.prune.global_unstructured",
-         Spec(Kind.UNMODELLED))
+_PARAMETRIZED = "parametrizations.{name}.original"
+_declare("torch.nn.utils.weight_norm", Spec(Kind.REPARAMETRIZATION, attribute="weight", originals="{name}_g and {name}_v"))
+_declare("torch.nn.utils.spectral_norm",
+         Spec(Kind.REPARAMETRIZATION, attribute="weight", recompute=Recompute.AT_FORWARD))
+_declare("torch.nn.utils.parametrizations.weight_norm",
+         Spec(Kind.REPARAMETRIZATION, attribute="weight", recompute=Recompute.ON_READ,
+              originals=_PARAMETRIZED + "0 and " + _PARAMETRIZED + "1"))
+_declare("torch.nn.utils.parametrizations.spectral_norm torch.nn.utils.parametrizations.orthogonal",
+         Spec(Kind.REPARAMETRIZATION, attribute="weight", recompute=Recompute.ON_READ, originals=_PARAMETRIZED))
+_declare("torch.nn.utils.parametrize.register_parametrization",
+         Spec(Kind.REPARAMETRIZATION, recompute=Recompute.ON_READ, originals=_PARAMETRIZED))
+_declare("torch.nn.utils.prune.is_pruned torch.nn.utils.prune.global_unstructured", Spec(Kind.UNMODELLED))
+_declare("torch.nn.utils.prune.remove torch.nn.utils.parametrize.remove_parametrizations",
+         Spec(Kind.REPARAMETRIZATION_REMOVAL))
+_declare("torch.nn.utils.remove_weight_norm torch.nn.utils.remove_spectral_norm",
+         Spec(Kind.REPARAMETRIZATION_REMOVAL, attribute="weight"))
 _declare("torch.nn.utils.parameters_to_vector torch.nn.utils.convert_parameters.parameters_to_vector",
          Spec(Kind.VECTORIZER))
 
@@ -379,16 +404,21 @@ PAIR_FIELDS = ("values", "indices")
 
 # ------------------------------------------------------------------ module methods
 _module("forward __call__", Spec(Kind.MODULE_CALL))
-# What each conversion does to the parameters' dtype (`apply(fn)`: anything).
+# What each conversion does to the parameters' dtype (`apply(fn)`: anything) and to the training flag.
 for _name, _dtype in (("double", "float64"), ("float", "float32"), ("half", "float16"), ("bfloat16", "bfloat16")):
     _module([_name], Spec(Kind.MODULE_SELF, dtype=_dtype))
 _module("to type", Spec(Kind.MODULE_SELF, dtype_argument=True))
-_module("cuda cpu train eval requires_grad_ zero_grad", Spec(Kind.MODULE_SELF, keeps_dtype=True))
-_module("apply", Spec(Kind.MODULE_SELF))
+_module("cuda cpu requires_grad_ zero_grad", Spec(Kind.MODULE_SELF, keeps_dtype=True))
+_module("train", Spec(Kind.MODULE_SELF, keeps_dtype=True, training=True, mode_argument=True))
+_module("eval", Spec(Kind.MODULE_SELF, keeps_dtype=True, training=False))
+_module("apply", Spec(Kind.MODULE_SELF, any_mode=True))
+_module("training", Spec(Kind.TRAINING_FLAG))
 _module("parameters", Spec(Kind.PARAMETER_ITERATOR))
 _module("named_parameters", Spec(Kind.NAMED_PARAMETER_ITERATOR))
 _module("append", Spec(Kind.CHILD_APPEND, returns_self=True))
 _module("add_module", Spec(Kind.CHILD_APPEND))
+_module("children", Spec(Kind.CHILD_ITERATOR))
+_module("named_children", Spec(Kind.CHILD_ITERATOR, named=True))
 _module("insert extend pop register_module __setitem__ __delitem__ __iadd__", Spec(Kind.CHILDREN_CHANGE))
 _module("register_forward_hook", Spec(Kind.FORWARD_HOOK_REGISTRATION))
 
@@ -499,6 +529,7 @@ LEAF_TESTS = names(Kind.LEAF_TEST_ATTRIBUTE, TENSOR_MEMBERS)
 FORWARD = "forward"  # what calling an instance of a torch.nn.Module subclass runs
 assert MODULE_MEMBERS[FORWARD].kind is Kind.MODULE_CALL
 FORWARD_HOOK_REGISTRATION = _the(Kind.FORWARD_HOOK_REGISTRATION, MODULE_MEMBERS)
+TRAINING = _the(Kind.TRAINING_FLAG, MODULE_MEMBERS)
 _PARAMETER_ATTRIBUTE = re.compile(
     r"^(weight|bias|in_proj_weight|in_proj_bias|(weight|bias)_(ih|hh)_l\d+(_reverse)?)$"
 )

@@ -8,12 +8,13 @@ from typing import List, Optional, Tuple
 from . import torch_api as api
 from .arguments import Args, Kwargs
 from .host import HostBase
-from .keys import ATTRIBUTE, CHILDREN, CREATE_GRAPH, GRAD_MODE, GRAPH_GRAD, HOOKS, VIEWS, VIEW_OF
+from .keys import ATTRIBUTE, CHILDREN, CREATE_GRAPH, GRAD_MODE, GRAPH_GRAD, HOOKS, MODES, REPARAMS, VIEWS, VIEW_OF
 from .source import shorten
-from .values import (NOTHING, UNKNOWN, Category, Children, Hooks, Leaf, Obj, Retain, Shape, T, TensorState, Value, Why,
-                     ordered)
+from .values import (NO_REPARAMS, NOTHING, TRAINING_MODES, UNKNOWN, Category, Children, Hooks, Leaf, Modes, Obj, Retain,
+                     Shape, T, TensorState, Value, Why, ordered)
 
 Kind = api.Kind
+Recompute = api.Recompute
 FLOAT32 = api.DefaultDtype.FLOAT.value
 
 
@@ -147,11 +148,11 @@ class TorchCallsMixin(HostBase):
     def call_new_module(self, q: str, spec: api.Spec, node, args: Args, kwargs: Kwargs) -> Value:
         module = self.site_obj(node, T.TORCH_MODULE, qualname=q, label=q.rsplit(".", 1)[-1])
         self.new_module(module)
+        self.module_made(module)
         return frozenset({module})
 
     def call_sequential(self, q: str, spec: api.Spec, node, args: Args, kwargs: Kwargs) -> Value:
-        module = self.site_obj(node, T.TORCH_MODULE, qualname=q, label=q.rsplit(".", 1)[-1])
-        self.new_module(module)
+        (module,) = self.call_new_module(q, spec, node, args, kwargs)
         self.state.set((CHILDREN, module), Children(tuple(v for _, v in args)))
         return frozenset({module})
 
@@ -290,11 +291,66 @@ class TorchCallsMixin(HostBase):
         short = q.rsplit(".", 1)[-1]
         for module in args[0][1]:
             if isinstance(name, str) and module.sort in (T.TORCH_MODULE, T.INSTANCE):
-                why = self.why(node, f"`{short}()` on line {node.lineno} made {name} a computed tensor",
-                               category=Category.REPARAMETRIZED)
-                weight = self.new_tensor(node, {Leaf.NONLEAF}, why, key=("reparam", id(module)))
+                reparams = (self.state.get((REPARAMS, module)) or NO_REPARAMS).added(name, (spec, short), node.lineno)
+                self.state.set((REPARAMS, module), reparams)
+                text = f"`{short}()` on line {node.lineno} made {name} a computed tensor"
+                if spec.recompute is Recompute.AT_FORWARD:  # `weight.data` until the first forward
+                    weight = self.new_tensor(node, {Leaf.PLAIN}, key=("reparam", id(module), name))
+                else:
+                    grad = True if spec.recompute is Recompute.ON_READ else self.grad_enabled()
+                    weight = self.computed_attribute(node, ("reparam", id(module), name), text, grad, spec, name)
                 self.state.set((ATTRIBUTE, module, name), frozenset({weight}))
         return args[0][1]
+
+    def call_reparametrization_removal(self, q: str, spec: api.Spec, node, args: Args, kwargs: Kwargs) -> Value:
+        if not args:
+            return UNKNOWN
+        name = self.known_const(kwargs["name"][1], None) if "name" in kwargs else (
+            self.known_const(args[1][1], None) if len(args) > 1 else spec.attribute)
+        for module in args[0][1]:
+            reparams = self.state.get((REPARAMS, module)) or NO_REPARAMS
+            self.state.set((REPARAMS, module), reparams.removed(name if isinstance(name, str) else None))
+        return args[0][1]
+
+    def computed_attribute(self, node, key, text: str, grad, spec: api.Spec, name: str) -> Obj:
+        """A reparametrized attribute computed (from parameters that may be frozen) in grad mode `grad`."""
+        if grad is True and not self.file.parameters_may_be_frozen:
+            why = self.why(node, text, category=Category.REPARAMETRIZED, originals=spec.originals.format(name=name))
+            return self.new_tensor(node, {Leaf.NONLEAF}, why, key=key)
+        return self.new_tensor(node, {Leaf.PLAIN if grad is False else Leaf.UNKNOWN}, key=key)
+
+    def recompute_reparametrized(self, module: Obj, node) -> None:
+        """`module(x)`: its forward pre-hooks compute its hook-reparametrized attributes anew, in
+        the grad mode of the call."""
+        reparams = self.state.get((REPARAMS, module))
+        for name, (spec, short), line in reparams.items if reparams else ():
+            if spec.recompute is not Recompute.ON_READ:
+                text = (f"`{short}()` on line {line} made {name} a tensor computed at each forward;"
+                        f" `{self.source.segment(node)}` on line {node.lineno} computed it")
+                weight = self.computed_attribute(node, ("reparam", id(module), name, "forward"), text,
+                                                 self.grad_enabled(), spec, name)
+                self.state.set((ATTRIBUTE, module, name), frozenset({weight}))
+
+    def forget_reparametrized(self, module: Obj) -> None:
+        """The module went where we cannot see: its forward may have run there, in any grad mode."""
+        reparams = self.state.get((REPARAMS, module))
+        for name, (spec, _), _ in reparams.items if reparams else ():
+            if spec.recompute is not Recompute.ON_READ:
+                self.state.set((ATTRIBUTE, module, name), UNKNOWN)
+
+    def reparametrized_read(self, module: Obj, name: str) -> Optional[Value]:
+        """`module.<name>` of a reparametrized attribute when it is not what the state holds:
+        unknown where the reparametrization happened on some paths only, or where the attribute is
+        computed at each read and the read may be outside grad mode. None: read the state."""
+        reparams = self.state.get((REPARAMS, module))
+        if reparams is None:
+            return None
+        if name in reparams.unsure:
+            return UNKNOWN
+        entry = reparams.entry(name)
+        if entry is not None and entry[1][0].recompute is Recompute.ON_READ and self.grad_enabled() is not True:
+            return UNKNOWN
+        return None
 
     def vectorize(self, node, args: Args) -> Value:
         if not args:
@@ -695,7 +751,8 @@ class TorchCallsMixin(HostBase):
     def module_method(self, module: Obj, name: str, node, args: Args, kwargs: Kwargs) -> Value:
         spec = api.module_member(name)
         kind = spec.kind if spec is not None else None
-        if kind is Kind.MODULE_CALL:
+        if kind is Kind.MODULE_CALL:  # `m.forward(x)` skips the pre-hooks, `m.__call__(x)` runs them
+            self.forget_reparametrized(module)
             return self.call_module(module, node, args, kwargs)
         self.module_member_called(module, spec)
         known = self.state.get((CHILDREN, module))
@@ -708,7 +765,71 @@ class TorchCallsMixin(HostBase):
             return UNKNOWN
         if kind is Kind.MODULE_SELF:
             return self.convert_module(module, spec, node, args, kwargs)
+        if kind is Kind.CHILD_ITERATOR and spec is not None:
+            return self.child_iterator(module, node, spec.named)
         return self.parameters_of(module, name, node) or UNKNOWN
+
+    def change_modes(self, receiver: Value, spec: api.Spec, args: Args, kwargs: Kwargs) -> None:
+        """`m.train()` / `m.eval()` / `m.train(False)`: m's training flag is known from here on (its
+        submodules' changed too: they are no longer known, nor any other module's)."""
+        if not any(self.is_module(o) or o.sort is T.UNKNOWN for o in receiver):
+            return  # not a module: an `eval` of something else
+        flag = spec.training
+        if spec.mode_argument and flag is True:
+            flag = self.flag(args, kwargs, "mode", 0, True)
+        modes = self.modes()
+        if flag is not None and not spec.any_mode and len(receiver) == 1 and self.is_module(next(iter(receiver))):
+            self.state.set(MODES, modes.set(next(iter(receiver)), flag))
+        else:
+            self.state.set(MODES, modes.unknown())
+
+    def modes(self) -> Modes:
+        return self.state.get(MODES) or TRAINING_MODES
+
+    def forget_modes(self, escaped: bool = False) -> None:
+        """Code we cannot see may have called train()/eval() on any module (`escaped`: a module
+        went there, and may be switched by any later call)."""
+        modes = self.modes().unknown()
+        self.state.set(MODES, Modes(True, None, True) if escaped else modes)
+
+    def module_made(self, module: Obj) -> None:
+        """A module object made anew (in training mode): a flag known for its last making is stale."""
+        modes = self.state.get(MODES)
+        if modes is not None and modes.last is not None and modes.last[0] is module:
+            self.forget_modes()
+
+    def training_flag(self, obj: Obj) -> Optional[bool]:
+        """`module.training` where the analysis knows it (None: unknown)."""
+        if obj.sort is T.INSTANCE and not (obj.is_module and obj.of_class is not None
+                                           and self.class_is_known(obj.of_class)):
+            return None
+        if obj.sort not in (T.INSTANCE, T.TORCH_MODULE):
+            return None
+        return self.modes().flag(obj)
+
+    def child_iterator(self, module: Obj, node, named: bool) -> Value:
+        """`seq.children()` / `seq.named_children()`: a tuple of the distinct children in order (a
+        module held twice is yielded once), names unknown (`add_module` names them)."""
+        distinct = self.distinct_children(module)
+        if distinct is None:
+            return UNKNOWN
+        items = distinct
+        if named:
+            items = tuple(frozenset({self.new_container(node, T.TUPLE, Shape((self.opaque(), child)),
+                                                        key=("child", index))})
+                          for index, child in enumerate(distinct))
+        return frozenset({self.new_container(node, T.TUPLE, Shape(items), key="children")})
+
+    def distinct_children(self, module: Obj) -> Optional[Tuple[Value, ...]]:
+        """An nn.Sequential's children when each is one known module (None: not known)."""
+        children = self.children(module)
+        if children is None or any(len(child) != 1 or not self.is_module(next(iter(child))) for child in children):
+            return None
+        return tuple(dict.fromkeys(children))
+
+    @staticmethod
+    def is_module(obj: Obj) -> bool:
+        return obj.sort is T.TORCH_MODULE or (obj.sort is T.INSTANCE and obj.is_module)
 
     def children(self, module: Obj) -> Optional[Tuple[Value, ...]]:
         """An nn.Sequential's children on every path here (None: unknown)."""
@@ -749,6 +870,7 @@ FUNCTION_HANDLERS = {
     Kind.OPTIMIZER: TorchCallsMixin.call_optimizer,
     Kind.BACKWARD: TorchCallsMixin.call_backward,
     Kind.REPARAMETRIZATION: TorchCallsMixin.call_reparametrization,
+    Kind.REPARAMETRIZATION_REMOVAL: TorchCallsMixin.call_reparametrization_removal,
     Kind.VECTORIZER: TorchCallsMixin.call_vectorizer,
     Kind.NONDIFFERENTIABLE: TorchCallsMixin.call_nondifferentiable,
     Kind.DIFFERENTIABLE: TorchCallsMixin.call_differentiable,

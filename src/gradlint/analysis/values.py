@@ -73,6 +73,7 @@ class Why:
     move: Optional[str] = None  # for MOVED: the method (`cuda`, `to`, `double`...)
     node: Any = field(default=None, compare=False)  # for MOVED: the call that copied it
     changes: str = "device"  # for MOVED: what the copy changed ("device" or "dtype")
+    originals: Optional[str] = None  # for REPARAMETRIZED: the leaves whose .grad is filled instead
 
 
 @dataclass(eq=False)
@@ -299,23 +300,86 @@ class Hooks:
         return Hooks(self.items + (hook,), self.sure)
 
 
+@dataclass(frozen=True)
+class Reparams:
+    """The attributes of a module that a reparametrization computes: (name, (its torch_api spec, the
+    function's short name), the call's line) each. `unsure`: names reparametrized on some paths only (their
+    value is not known)."""
+
+    items: Tuple[Tuple[str, Any, int], ...] = ()
+    unsure: FrozenSet[str] = frozenset()
+
+    def join(self, other: "Reparams") -> "Reparams":
+        if other == self:
+            return self
+        common = tuple(item for item in self.items if item in other.items)
+        names = {item[0] for item in self.items + other.items} - {item[0] for item in common}
+        return Reparams(common, self.unsure | other.unsure | frozenset(names))
+
+    def added(self, name: str, how, line: int) -> "Reparams":
+        return Reparams(tuple(i for i in self.items if i[0] != name) + ((name, how, line),), self.unsure - {name})
+
+    def removed(self, name: Optional[str]) -> "Reparams":
+        """After the reparametrization of `name` (None: of any) was removed: not known."""
+        gone = frozenset(i[0] for i in self.items if name is None or i[0] == name) | ({name} if name else set())
+        return Reparams(tuple(i for i in self.items if i[0] not in gone), self.unsure | gone)
+
+    def entry(self, name: str):
+        return next((item for item in self.items if item[0] == name), None)
+
+
+NO_REPARAMS = Reparams()
+
+
+@dataclass(frozen=True)
+class Modes:
+    """What the modules' `training` flags are: all True (as constructed) until a train()/eval()
+    call; after one, only the flag of the module it was called on, `last`, is known (the call set
+    its submodules' too, which are not followed). `changed` with no `last`: no flag is known.
+    `escaped`: a module went to code we cannot see, which may switch it at any later call: no
+    flag is known from then on."""
+
+    changed: bool = False
+    last: Optional[Tuple[Any, bool]] = None  # (module object, its flag)
+    escaped: bool = False
+
+    def join(self, other: "Modes") -> "Modes":
+        return self if other == self else Modes(True, None, self.escaped or other.escaped)
+
+    def flag(self, module) -> Optional[bool]:
+        if not self.changed:
+            return True
+        return self.last[1] if self.last is not None and self.last[0] is module else None
+
+    def unknown(self) -> "Modes":
+        return Modes(True, None, self.escaped)
+
+    def set(self, module, flag: bool) -> "Modes":
+        return self.unknown() if self.escaped else Modes(True, (module, flag))
+
+
+TRAINING_MODES = Modes()
+
+
 def join_values(a, b):
     """Join two flow facts of the same key (values, tensor states, shapes, scalars). None: the key
     is not set on that path (for hooks: none registered)."""
     if a is None:
-        return b.join(NO_HOOKS) if type(b) is Hooks else b
+        return b.join(_EMPTY[type(b)]) if type(b) in _EMPTY else b
     if b is None:
-        return a.join(NO_HOOKS) if type(a) is Hooks else a
+        return a.join(_EMPTY[type(a)]) if type(a) in _EMPTY else a
     if a is b:
         return a
     if isinstance(a, frozenset):
         return a | b
-    if isinstance(a, (TensorState, Shape, Epoch, Children, Hooks)):
+    if isinstance(a, (TensorState, Shape, Epoch, Children, Hooks, Reparams, Modes)):
         return a.join(b)
     return a if a == b else None
 
 
 NO_HOOKS = Hooks()
+# Facts whose absence on a path means "none": joined with that, not ignored.
+_EMPTY = {Hooks: NO_HOOKS, Reparams: NO_REPARAMS, Modes: TRAINING_MODES}
 
 
 def same_fact(old, new, old_epoch: Optional[Epoch], new_epoch: Optional[Epoch]) -> bool:
@@ -347,6 +411,10 @@ def widened(fact):
         return Children(None)
     if isinstance(fact, Hooks):
         return Hooks((), False)
+    if isinstance(fact, Modes):
+        return fact.unknown()
+    if isinstance(fact, Reparams):
+        return Reparams((), fact.unsure | {item[0] for item in fact.items})
     return None
 
 

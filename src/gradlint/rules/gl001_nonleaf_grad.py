@@ -126,7 +126,7 @@ and optimizers accept `w`; it is safe.
         elif leaf_first_advice(why):
             advice = f"{leaf_first_advice(why)}; or {advice}"
         elif why is not None and why.category is Category.REPARAMETRIZED:
-            advice = "read .grad of the original parameters (e.g. weight_orig, parametrizations.weight.original)"
+            advice = f"read .grad of the original parameters ({why.originals or 'e.g. weight_orig'})"
         else:
             advice += ", or read .grad of the leaf it comes from"
         called = f" (in the call on line {read.escaped_call})" if read.escaped_call else ""
