@@ -146,9 +146,19 @@ class ExpressionsMixin:
         return UNKNOWN
 
     def object_attribute(self, obj: Obj, name: str) -> Value:
+        slots = self.state.get(("slots", obj)) if obj.sort is T.TORCH_MODULE else None
+        slot = slots.get(name) if slots is not None else None
+        if slots is not None and slots.changed and (slot is not None or api.is_layer_parameter(name)):
+            return UNKNOWN  # the slots changed where the analysis did not follow
+        if slot is not None:  # replaced: what was stored, or on some paths the layer's own
+            return slot.value | (frozenset({self.parameter_of(obj, name)}) if slot.original else NOTHING)
         value = self.state.get(("a", obj, name))
         if value is not None:
             return value
+        spec = api.module_member(name) if obj.sort is T.TORCH_MODULE else None
+        if spec is not None and spec.kind is Kind.PARAMETER_SLOTS and slots is not None:
+            return frozenset({self.site_obj(obj.node, T.PARAMETER_SLOTS, ("slots", id(obj)), label=name,
+                                            extra={"module": obj})})
         if obj.sort is T.TORCH_MODULE:
             if api.is_layer_parameter(name) and api.kind_of(obj.qualname) is Kind.MODULE_WITH_PARAMETERS:
                 return frozenset({self.parameter_of(obj, name)})
@@ -205,6 +215,8 @@ class ExpressionsMixin:
                                       view=True if basic_index(node.slice) else None)
             elif obj.sort in (T.LIST, T.TUPLE, T.DICT):
                 out |= self.container_item(obj, index, node)
+            elif obj.sort is T.PARAMETER_SLOTS and isinstance(self.known_const(index, None), str):
+                out |= self.object_attribute(obj.extra["module"], self.known_const(index, None))
             elif obj.sort is T.TORCH_MODULE and self.children(obj) is not None:
                 children = self.children(obj)
                 position = self.known_const(index)
@@ -551,7 +563,8 @@ class ExpressionsMixin:
             why = Why(node.lineno, node.col_offset, f"`{text}` on line {node.lineno} computed it",
                       Category.COMPUTED) if hasattr(node, "lineno") else None
         result = self.new_tensor(node, leaf, why, key=key, device=devices.pop() if len(devices) == 1 else None,
-                                 dtype=dtypes.pop() if len(dtypes) == 1 else None, inputs=self.graph_inputs(operands))
+                                 dtype=dtypes.pop() if len(dtypes) == 1 else None, inputs=self.graph_inputs(operands),
+                                 closed=self.graph_closed(operands))
         if view is not False and operands:
             for base in operands[0]:
                 if base.sort is T.TENSOR:  # remember it: asking the base for grad reaches its views

@@ -9,7 +9,8 @@ from . import torch_api as api
 from .facts import UnanalysedStatement
 from .state import State, merged
 from .patterns import irrefutable
-from .values import (NOTHING, UNKNOWN, Binding, Children, Leaf, Obj, Retain, Shape, T, Value, same_fact, widened)
+from .values import (NOTHING, UNKNOWN, Binding, Children, Leaf, Obj, Retain, Shape, Slot, Slots, T, Value, same_fact,
+                     widened)
 from .visits import IterationStep
 
 MAX_UNROLL = 16
@@ -159,8 +160,12 @@ class StatementsMixin:
             if isinstance(target, ast.Name):
                 self.bind_name(target.id, NOTHING)
             elif isinstance(target, ast.Subscript):  # `del items[0]`: what is where is not known
-                self.eval(target.slice)
-                for obj in self.eval(target.value):
+                index = self.eval(target.slice)
+                base = self.eval(target.value)
+                for obj in base:
+                    if obj.sort is T.PARAMETER_SLOTS:  # the layer has no such parameter any more
+                        self.replace_parameter(obj.extra["module"], self.known_const(index, None), NOTHING,
+                                               strong=len(base) == 1, registered=False)
                     self.forget_layout(obj)
             elif isinstance(target, ast.Attribute):  # a class attribute, or nothing, from here on
                 for obj in self.eval(target.value):
@@ -302,7 +307,23 @@ class StatementsMixin:
                 self.escape(value)
         self.record_binding(value, stmt, self.source.segment(node), node)
 
+    def replace_parameter(self, module: Obj, name, value: Value, strong: bool, registered: bool = True) -> None:
+        """`module._parameters[name] = value`: the layer uses (and parameters() yields) `value`."""
+        slots = self.state.get(("slots", module))
+        if slots is None:
+            self.escape(value)
+        elif isinstance(name, str) and strong:
+            self.state.set(("slots", module), slots.with_slot(name, Slot(value, registered=registered)))
+        else:  # which slot, or whether this one, is not known
+            self.escape(value)
+            self.state.set(("slots", module), Slots(slots.items, changed=True))
+
     def set_attribute(self, obj: Obj, name: str, value: Value, strong: bool = True) -> None:
+        slots = self.state.get(("slots", obj)) if obj.sort is T.TORCH_MODULE else None
+        if slots is not None and (slots.get(name) is not None or slots.changed):
+            # a replaced slot assigned again (after `del`, or a Parameter): it holds `value` now
+            self.state.set(("slots", obj), slots.with_slot(name, Slot(value, registered=None)) if strong
+                           else Slots(slots.items, changed=True))
         key = ("a", obj, name)
         old = self.state.get(key)
         self.state.set(key, value if strong or old is None else old | value)
@@ -338,6 +359,9 @@ class StatementsMixin:
                 self.container_set(obj, index, value, strong=len(base) == 1)
             elif obj.sort is T.TORCH_MODULE:
                 self.forget_layout(obj)
+            elif obj.sort is T.PARAMETER_SLOTS:
+                self.replace_parameter(obj.extra["module"], self.known_const(index, None), value,
+                                       strong=len(base) == 1)
             elif obj.sort is T.UNKNOWN:
                 self.escape(value)
         if base and all(o.sort in (T.LIST, T.DICT) for o in base):

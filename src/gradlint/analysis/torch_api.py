@@ -79,6 +79,7 @@ class Kind(enum.Enum):
     CHILD_APPEND = "adds a child to an nn.Sequential"
     CHILDREN_CHANGE = "changes an nn.Sequential's children in ways not followed"
     FORWARD_HOOK_REGISTRATION = "registers a forward hook (it may retain the module's outputs)"
+    PARAMETER_SLOTS = "the dict of a layer's parameters: a tensor stored there is yielded as one"
     # the standard library
     CHAIN = "combines iterables"
     NAMED_TUPLE_FACTORY = "collections.namedtuple"
@@ -377,6 +378,9 @@ _module("append", Spec(Kind.CHILD_APPEND, returns_self=True))
 _module("add_module", Spec(Kind.CHILD_APPEND))
 _module("insert extend pop register_module __setitem__ __delitem__ __iadd__", Spec(Kind.CHILDREN_CHANGE))
 _module("register_forward_hook", Spec(Kind.FORWARD_HOOK_REGISTRATION))
+# `_parameters` is private, but learn2learn's clone_module and AWD-LSTM's WeightDrop store computed
+# tensors there: the layer then uses (and parameters() yields) a non-leaf.
+_module("_parameters", Spec(Kind.PARAMETER_SLOTS))
 
 # ------------------------------------------------------------------ the standard library
 _declare("itertools.chain itertools.chain.from_iterable", Spec(Kind.CHAIN))
