@@ -11,6 +11,15 @@ RUNTIME_CODES = {"GL001": "nonleaf_reads", "GL002": "nonleaf_reads", "GL003": "l
                  "GL004": "optimizer_errors"}
 
 
+def runtime_seen(seen: dict, kind: str) -> list:
+    """The probe's lines of one kind of marks: GL001 also marks a retained non-leaf that no
+    backward() since its retain_grad() reached (the probe's `unreached_reads`)."""
+    lines = set(seen.get(kind) or ())
+    if kind == "nonleaf_reads":
+        lines |= set(seen.get("unreached_reads") or ())
+    return sorted(lines)
+
+
 @dataclass
 class Fixture:
     path: Path

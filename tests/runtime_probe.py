@@ -8,6 +8,8 @@ Usage: python tests/runtime_probe.py SCRIPT  -> one JSON object on stdout:
                      (torch's own UserWarning; also for tensor subclasses, found by walking the stack)
   late_retain_reads  lines where `.grad` of a retained non-leaf came back None because every
                      backward() through it ran before its retain_grad() (torch is silent there)
+  unreached_reads    lines where `.grad` of a non-leaf that retained grad before a backward() came
+                     back None: no backward() since its retain_grad() reached it (torch is silent)
   optimizer_errors   lines where an optimizer raised "can't optimize a non-leaf Tensor"
   error              any other exception that ended the script, as "Type: message (line N)"
 
@@ -33,6 +35,7 @@ NONLEAF_OPTIMIZER = "can't optimize a non-leaf Tensor"
 script = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else ""
 nonleaf_reads: set[int] = set()
 late_retain_reads: set[int] = set()
+unreached_reads: set[int] = set()
 backward_count = 0
 class IdentityWeakMap:
     """Like WeakKeyDictionary, but keys compare by identity (Tensor.__eq__ is elementwise)."""
@@ -122,6 +125,10 @@ def probed_grad_get(self):
             found = script_line()
             if found is not None:
                 late_retain_reads.add(found)
+        elif retained is not None and retained < backward_count:
+            found = script_line()
+            if found is not None:
+                unreached_reads.add(found)
     return value
 
 
@@ -158,6 +165,7 @@ def probe() -> dict:
     return {
         "nonleaf_reads": sorted(nonleaf_reads),
         "late_retain_reads": sorted(late_retain_reads),
+        "unreached_reads": sorted(unreached_reads),
         "optimizer_errors": optimizer_errors,
         "error": error,
     }

@@ -103,7 +103,70 @@ def test_a_loop_given_up_proves_nothing_in_it_or_after_it(monkeypatch):
 def test_a_helper_called_with_a_leaf_and_a_non_leaf_is_reported_for_its_call():
     source = HEAD + "def show(t):\n    print(t.grad)\ny = x * 2\ny.sum().backward()\nshow(x)\nshow(y)\n"
     ((line, _, message),) = findings(source)
-    assert line == 4 and "is always None" in message and "(in the call on line 8)" in message
+    assert line == 4 and "is None in the call on line 8:" in message and "always" not in message
+
+
+def test_a_helper_read_none_in_every_call_says_always_and_names_no_call():
+    source = HEAD + "def show(t):\n    print(t.grad)\ny = x * 2\ny.sum().backward()\nshow(y)\nshow(y * 3)\n"
+    ((line, _, message),) = findings(source)
+    assert line == 4 and "is always None" in message
+
+
+def test_the_calls_of_a_claim_are_stated_in_order():
+    found = verdict([Visit((CallStep(CALL_A),), "p"), Visit((CallStep(CALL_B),), None)])
+    assert found is not None and found.calls == ((CALL_A.lineno,),)
+    assert verdict([Visit((CallStep(CALL_A),), "p")]).calls == ()
+
+
+# ----------------------------------------------------------------- backward() reach
+def test_a_retained_tensor_no_later_backward_reaches_is_reported():
+    source = HEAD + "y = x * 3\ny.retain_grad()\n(x * 4).sum().backward()\nprint(y.grad)\n"
+    ((line, code, message),) = findings(source)
+    assert (line, code) == (6, "GL001") and "retains its grad (retain_grad() on line 4)" in message
+    assert "no backward() since then reaches it" in message and "[*]" not in message
+
+
+@pytest.mark.parametrize("between", [
+    "z = y * 2\nz.sum().backward()\n",  # reached
+    "import tracker\ntracker.watch([y])\n(x * 4).sum().backward()\ntracker.step()\n",  # escaped
+    "z = x * 4\nz.add_(y)\nz.sum().backward()\n",  # written in place: z now depends on y
+    "(x * 4).sum().backward(inputs=[x])\n",  # inputs= named: not followed
+    "(x * 4 + y.sum()).sum().backward()\n",  # reaches through an operand
+    "(x * 4).sum().backward()\ntorch.autograd.grad((y * 2).sum(), x)\n",  # grad() fills retained grads too
+])
+def test_a_retained_tensor_a_backward_may_reach_is_not_reported(between):
+    source = HEAD + "y = x * 3\ny.retain_grad()\n" + between + "print(y.grad)\n"
+    assert [code for _, code, message in findings(source) if "retains its grad" in message] == []
+
+
+def test_no_backward_after_the_retain_is_not_this_finding():
+    source = HEAD + "y = x * 3\ny.retain_grad()\nprint(y.grad)\n(y * 4).sum().backward()\n"
+    assert lines(source) == []
+
+
+# ----------------------------------------------------------------- parameter slots
+LINEAR = "import torch\nimport torch.nn as nn\nm = nn.Linear(3, 2)\n"
+
+
+def test_a_parameter_slot_holding_a_computed_tensor_is_a_non_leaf():
+    source = LINEAR + ("m._parameters['weight'] = m.weight * 2\nm(torch.ones(1, 3)).sum().backward()\n"
+                       "print(m.weight.grad)\nprint(m.bias.grad)\nopt = torch.optim.SGD(m.parameters(), lr=0.1)\n")
+    assert lines(source) == [(6, "GL001"), (8, "GL004")]
+    assert "`m.parameters()` holds a non-leaf" in findings(source)[-1][2]
+
+
+@pytest.mark.parametrize("change", [
+    "if len(str(m)) > 3:\n    m._parameters['weight'] = m.weight * 2\n",  # one path only
+    "m._parameters['weight'] = m.weight * 2\nm.register_parameter('weight', nn.Parameter(torch.ones(2, 3)))\n",
+    "m._parameters['weight'] = m.weight * 2\nm._parameters.update(weight=nn.Parameter(torch.ones(2, 3)))\n",
+    "m._parameters['weight'] = m.weight * 2\nm._parameters['weight'] = nn.Parameter(torch.ones(2, 3))\n",
+    "m._parameters['weight'] = m.weight * 2\ndel m._parameters['weight']\nm.weight = torch.ones(2, 3)\n",
+])
+def test_a_slot_that_may_hold_a_leaf_is_not_reported(change):
+    source = LINEAR + change + "m(torch.ones(1, 3)).sum().backward()\nprint(m.weight.grad)\n" \
+        "opt = torch.optim.SGD(m.parameters(), lr=0.1)\n"
+    assert [code for _, code in lines(source) if code == "GL004"] == []
+    assert all("m.weight" not in message or "ones" in message for _, _, message in findings(source))
 
 
 # ----------------------------------------------------------------- scopes

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from fixture_marks import RUNTIME_CODES, all_fixtures, fixture_id, project_fixtures, read_fixture
+from fixture_marks import RUNTIME_CODES, all_fixtures, fixture_id, project_fixtures, read_fixture, runtime_seen
 
 torch = pytest.importorskip("torch")
 
@@ -22,4 +22,4 @@ def test_marks_agree_with_torch(path, fixture_probes):
     assert seen["error"] is None, seen["error"]
     marks = fixture.expected | fixture.missed
     for kind in sorted(set(RUNTIME_CODES.values())):
-        assert seen[kind] == fixture.runtime_lines(kind, marks), kind
+        assert runtime_seen(seen, kind) == fixture.runtime_lines(kind, marks), kind

@@ -106,6 +106,9 @@ class CallsMixin(TorchCallsMixin, InliningMixin, BuiltinCallsMixin, NumpyCallsMi
                 out |= self.array_method(frozenset({obj}), name, args, kwargs) or UNKNOWN
             elif obj.sort is T.CONST or obj.sort is T.OPTIMIZER:
                 out |= self.opaque()
+            elif obj.sort is T.PARAMETER_SLOTS:  # `_parameters.pop(...)`, `.update(...)`: not followed
+                self.escape(frozenset({obj}) | frozenset(o for v in self.all_values(args, kwargs) for o in v))
+                out |= UNKNOWN
             elif kind is not Kind.BACKWARD and kind is not Kind.RETAIN_GRAD:
                 self.escape_arguments(args, kwargs)
                 out |= UNKNOWN

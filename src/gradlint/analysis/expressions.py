@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, Generator, List, Optional
 
 from . import torch_api as api
 from .host import HostBase
-from .keys import ATTRIBUTE, ELEMENTS, TENSOR, VIEWS, VIEW_OF, VIEW_ROOT
+from .keys import ATTRIBUTE, ELEMENTS, SLOTS, TENSOR, VIEWS, VIEW_OF, VIEW_ROOT
 from .values import (NOTHING, UNKNOWN, Category, Leaf, Obj, Shape, T, TensorState, Value, Why)
 
 _UNSET = object()
@@ -156,9 +156,19 @@ class ExpressionsMixin(HostBase):
     def object_attribute(self, obj: Obj, name: str) -> Value:
         if name == api.TRAINING and (flag := self.training_flag(obj)) is not None:
             return self.const(flag)
+        slots = self.state.get((SLOTS, obj)) if obj.sort is T.TORCH_MODULE else None
+        slot = slots.get(name) if slots is not None else None
+        if slots is not None and slots.changed and (slot is not None or api.is_layer_parameter(name)):
+            return UNKNOWN  # the slots changed where the analysis did not follow
+        if slot is not None:  # replaced: what was stored, or on some paths the layer's own
+            return slot.value | (frozenset({self.parameter_of(obj, name)}) if slot.original else NOTHING)
         value = self.reparametrized_read(obj, name) or self.state.get((ATTRIBUTE, obj, name))
         if value is not None:
             return value
+        spec = api.module_member(name) if obj.sort is T.TORCH_MODULE else None
+        if spec is not None and spec.kind is Kind.PARAMETER_SLOTS and slots is not None:
+            return frozenset({self.site_obj(obj.node, T.PARAMETER_SLOTS, ("slots", id(obj)), label=name,
+                                            slots_of=obj)})
         if obj.sort is T.TORCH_MODULE:
             if api.is_layer_parameter(name) and api.kind_of(obj.qualname) is Kind.MODULE_WITH_PARAMETERS:
                 return frozenset({self.parameter_of(obj, name)})
@@ -219,6 +229,9 @@ class ExpressionsMixin(HostBase):
                 position = self.known_const(index)
                 known = isinstance(position, int) and -len(items) <= position < len(items)
                 out |= items[position] if known else UNKNOWN
+            elif obj.sort is T.PARAMETER_SLOTS and obj.slots_of is not None \
+                    and isinstance(slot_name := self.known_const(index, None), str):
+                out |= self.object_attribute(obj.slots_of, slot_name)
             elif obj.sort is T.TORCH_MODULE and (children := self.children(obj)) is not None:
                 position = self.known_const(index)
                 if isinstance(position, int) and -len(children) <= position < len(children):
@@ -614,7 +627,8 @@ class ExpressionsMixin(HostBase):
             why = Why(node.lineno, node.col_offset, f"`{text}` on line {node.lineno} computed it",
                       Category.COMPUTED, node=node) if hasattr(node, "lineno") else None
         result = self.new_tensor(node, leaf, why, key=key, device=devices.pop() if len(devices) == 1 else None,
-                                 dtype=dtypes.pop() if len(dtypes) == 1 else None, inputs=self.graph_inputs(operands))
+                                 dtype=dtypes.pop() if len(dtypes) == 1 else None, inputs=self.graph_inputs(operands),
+                                 closed=self.graph_closed(operands))
         if view is not False and operands:
             for base in operands[0]:
                 if base.sort is T.TENSOR:  # remember it: asking the base for grad reaches its views

@@ -48,6 +48,11 @@ class GradRead:
     loops: Tuple[LoopIterations, ...] = ()
     states: Tuple[TensorState, ...] = ()  # every tensor it may be, in every call context reaching it
     after_backward: bool = False  # a backward() ran after each of them was made, on every path
+    # Some of them retain their grad in time, but no backward() since the retain reaches them.
+    unreached: bool = False
+    # None only in some calls of the function holding it: the lines of those calls (outermost
+    # first, one tuple per claim); () when None in every call.
+    calls: Tuple[Tuple[int, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class NonLeafOptimizerArgument:
     subject: str
     state: TensorState
     optimizer: str
+    held: bool = False  # the argument is a container (a list, parameters()) holding the non-leaf
 
 
 @dataclass(frozen=True)

@@ -25,15 +25,18 @@ from .facts import Facts, GradRead, NonLeafOptimizerArgument, Span, UnanalysedSt
 from .file_facts import file_facts
 from .frames import Frame
 from .imports import ForeignWhy, ImportsMixin
-from .keys import ATTRIBUTE, ATTRIBUTE_NAMES, BACKWARD_LINE, EPOCH, GRAD_MODE, HAVOC, TENSOR, VARIABLE
+from .keys import (ATTRIBUTE, ATTRIBUTE_NAMES, BACKWARD_LINE, EPOCH, GRAD_MODE, GRAPH_ESCAPED, HAVOC, RETAINEES,
+                   SLOTS, TENSOR, VARIABLE)
 from .patterns import PatternsMixin
 from .scopes import Scope, scan_scope
 from .source import ParsedNode, SourceText
 from .state import State
 from .statements import StatementsMixin
-from .values import (NOTHING, UNKNOWN, Epoch, Leaf, Obj, Retain, T, TensorState, Value, Why, ordered)
+from .values import (NOT_RETAINED, NOTHING, UNKNOWN, Epoch, Leaf, Obj, Retain, Slots, T, TensorState, Value, Why,
+                     ordered)
 from .visits import Path, Visit, verdict
 
+MAY_REACH_LIMIT = 512  # a backward() whose graph is larger reaches what it may (not walked further)
 LATE_OR_NOT = frozenset({Retain.NO, Retain.LATE})  # retained after the backward on some paths, not at all on others
 STATEMENT_BUDGET = 100_000  # statements executed per file, inlining and loop passes included
 LARGE_FILE_LINES = 2_000
@@ -161,7 +164,8 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
                 every = tuple(dict.fromkeys(state for proof in proofs for state in proof.states))
                 self.reads[(line, column, late)] = GradRead(
                     site.span, site.text, site.node, states[0].with_(binding=bindings), late, proofs[0].call_line,
-                    found.loops, every, all(proof.after_backward for proof in proofs))
+                    found.loops, every, all(proof.after_backward for proof in proofs),
+                    any(Retain.EARLY in state.retain for state in every), found.calls)
 
     def optimizer_findings(self) -> Tuple[NonLeafOptimizerArgument, ...]:
         findings = []
@@ -169,8 +173,9 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
             site = self.optimizer_sites[key]
             found = verdict(site.visits) if site not in self.invalid else None
             if found is not None:
-                state, optimizer = found.proofs[0]
-                findings.append(NonLeafOptimizerArgument(site.span, site.text, state, optimizer))
+                state, optimizer, held = found.proofs[0]
+                findings.append(NonLeafOptimizerArgument(site.span, site.text, state, optimizer,
+                                                         all(proof[2] for proof in found.proofs)))
         return tuple(findings)
 
     def settle_bindings(self) -> None:
@@ -334,12 +339,13 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
             state = self.tag_foreign_state(obj, state)
         self.state.set((TENSOR, obj), state)
 
-    def new_tensor(self, node, leaf, why: Optional[Why] = None, key=None, inputs=(), **fields) -> Obj:
+    def new_tensor(self, node, leaf, why: Optional[Why] = None, key=None, inputs=(), closed=False,
+                   **fields) -> Obj:
         obj = self.site_obj(node, T.TENSOR, key, **fields)
         epoch = self.epoch()
         self.births += 1
         self.set_tensor_state(obj, TensorState(frozenset(leaf), why=why, created_epoch=epoch.count,
-                                               birth=self.births, inputs=inputs))
+                                               birth=self.births, inputs=inputs, closed=closed))
         return obj
 
     def graph_inputs(self, operands) -> tuple:
@@ -355,6 +361,22 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
                 if Leaf.NONLEAF in state.leaf and state.birth > 0:
                     edges.append((tensors[0], state.birth))
         return tuple(edges)
+
+    def graph_closed(self, operands) -> bool:
+        """Whether graph_inputs() records every non-leaf the result is computed from: each operand
+        is constants and leaves, or one tensor whose edge is recorded."""
+        for value in operands:
+            for obj in value:
+                if obj.sort is T.CONST:
+                    continue
+                if obj.sort is not T.TENSOR:
+                    return False
+                state = self.tensor_state(obj)
+                if state.leaf <= {Leaf.RG_LEAF, Leaf.PLAIN}:
+                    continue
+                if Leaf.UNKNOWN in state.leaf or (obj, state.birth) not in self.graph_inputs([value]):
+                    return False
+        return True
 
     def epoch(self) -> Epoch:
         return self.state.get(EPOCH) or Epoch()
@@ -376,25 +398,45 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
 
     # ----------------------------------------------------------------- effects
     def escape(self, value: Value, depth: int = 0) -> None:
-        """`value` went where we cannot follow: someone may call retain_grad() on it."""
+        """`value` went where we cannot follow: someone may call retain_grad() on it, or run a
+        backward() through it later (so no backward is proven to miss a retained tensor again)."""
         if any(obj.sort not in (T.TENSOR, T.CONST) for obj in value):
             self.forget_modes(escaped=True)  # it may be, hold or call a module: its training flag may change
+        if any(o.sort not in (T.CONST, T.UNKNOWN) for o in value):
+            self.graph_escaped()
         for obj in value:
             self.module_may_change(obj)
             if obj.sort is T.TENSOR:
                 state = self.tensor_state(obj)
                 if Retain.MAYBE not in state.retain:
                     self.set_tensor_state(obj, state.with_(retain=state.retain | {Retain.MAYBE}))
-            elif depth < 2 and obj.sort in (T.LIST, T.TUPLE, T.DICT):
+            elif depth < 2 and obj.sort in (T.LIST, T.TUPLE, T.DICT, T.PARAMETERS):
                 shape = self.shape(obj)
                 if shape is not None:
                     self.escape(shape.everything(), depth + 1)
-            elif obj.sort is T.TORCH_MODULE:
-                self.forget_reparametrized(obj)
+            elif obj.sort in (T.TORCH_MODULE, T.PARAMETER_SLOTS):
+                if obj.sort is T.TORCH_MODULE:
+                    self.forget_reparametrized(obj)
+                self.escape_slots(obj.slots_of or obj, depth)
             elif depth < 2 and obj.sort is T.INSTANCE:
                 self.forget_reparametrized(obj)
                 for key in list(self.attribute_keys(obj)):
                     self.escape(self.state.get(key) or NOTHING, depth + 1)
+
+    def escape_slots(self, module: Obj, depth: int) -> None:
+        """A layer went where we cannot follow: what its slots hold may be retained, or replaced."""
+        slots = self.state.get((SLOTS, module))
+        if slots is None or not slots.items:  # only the layer's own parameters: leaves, as before
+            return
+        if depth < 2:
+            for _, slot in slots.items:
+                self.escape(slot.value, depth + 1)
+        if not slots.changed:
+            self.state.set((SLOTS, module), Slots(slots.items, changed=True))
+
+    def graph_escaped(self) -> None:
+        """Code the analysis does not follow may run backward() through what it was given."""
+        self.state.set(GRAPH_ESCAPED, UNKNOWN)  # a value that joins and widens to a true one
 
     def attribute_keys(self, obj: Obj):
         return [(ATTRIBUTE, obj, name) for name in self.state.get((ATTRIBUTE_NAMES, obj)) or ()]
@@ -413,6 +455,33 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
                 reached = found if reached is None else reached & found
             for obj in ordered(reached or ()):
                 self.set_tensor_state(obj, self.tensor_state(obj).with_(reached=epoch.count + 1))
+        may_reach = self.may_reach(roots)
+        for obj in ordered(self.state.get(RETAINEES) or ()):
+            state = self.tensor_state(obj)
+            if state.spared and (may_reach is None or obj in may_reach):
+                self.set_tensor_state(obj, state.with_(spared=False))
+
+    def may_reach(self, roots: Value) -> Optional[set]:
+        """Every non-leaf a backward() from `roots` may reach (None: not known). Known only when
+        each root is a tensor whose graph is closed: each non-leaf on the way lists what it was
+        computed from (see graph_closed), in its current making."""
+        if not roots or any(o.sort is not T.TENSOR for o in roots):
+            return None
+        seen, stack = set(roots), list(roots)
+        while stack:
+            obj = stack.pop()
+            state = self.tensor_state(obj)
+            if state.leaf <= {Leaf.RG_LEAF, Leaf.PLAIN}:
+                continue
+            if Leaf.UNKNOWN in state.leaf or not state.closed or len(seen) > MAY_REACH_LIMIT:
+                return None
+            for source, birth in state.inputs:
+                if self.tensor_state(source).birth != birth:
+                    return None  # an earlier making of a rebound object: what it came from is gone
+                if source not in seen:
+                    seen.add(source)
+                    stack.append(source)
+        return seen
 
     def graph_from(self, root: Obj) -> set:
         """The non-leaves (requiring grad on every path) that `root` was computed from, itself
@@ -455,9 +524,15 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
                 retain = state.retain | {kind}
                 if Retain.LATE in state.retain and state.retain_epoch != epoch.count:
                     retain |= {Retain.EARLY}  # retained late for an earlier backward: before this one
+            # Spared until a backward() may reach it (on a path that retained it before, only if
+            # none reached it there either).
+            spared = kind is Retain.EARLY and (state.retain == NOT_RETAINED or state.spared)
             self.set_tensor_state(obj, state.with_(
                 retain=retain, retain_epoch=epoch.count, retain_line=node.lineno,
-                backward_line=self.state.get(BACKWARD_LINE) or 0, retain_statement=self.statement))
+                backward_line=self.state.get(BACKWARD_LINE) or 0, retain_statement=self.statement,
+                spared=spared))
+            if spared:
+                self.state.set(RETAINEES, (self.state.get(RETAINEES) or NOTHING) | {obj})
 
     # ----------------------------------------------------------------- findings
     def check_grad_read(self, subject: ast.AST, value: Value, span: Span) -> bool:
@@ -508,9 +583,17 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
             elif (Retain.LATE in state.retain and state.retain <= LATE_OR_NOT and state.retain_epoch == epoch.count
                   and state.retain_epoch >= epoch.floor):
                 found.setdefault(True, []).append(state)
+            elif self.unreached(state, epoch):
+                found.setdefault(False, []).append(state)
             else:
                 return {}
         return found
+
+    def unreached(self, state: TensorState, epoch: Epoch) -> bool:
+        """Retained in time on every path, but every backward() since the retain (at least one ran)
+        is proven not to reach it: its .grad is still None."""
+        return (state.retain == {Retain.EARLY} and state.spared and not self.state.get(GRAPH_ESCAPED)
+                and epoch.floor <= state.retain_epoch < epoch.count)
 
     def passing_call_line(self, state: TensorState) -> Optional[int]:
         """The line of the call that handed the tensor to the (inlined) function reading it; None
@@ -524,7 +607,7 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
                 return self.call_lines[depth + 1] if depth + 1 < len(self.call_lines) else None
         return self.call_lines[0]
 
-    def check_optimizer_argument(self, node: ast.AST, value: Value, optimizer: str) -> None:
+    def check_optimizer_argument(self, node: ast.AST, value: Value, optimizer: str, held: bool = False) -> None:
         """Record a visit of a tensor handed to an optimizer; it raises when a non-leaf that does not
         retain grad (optimizers accept one that does) is handed on every path."""
         if self.state.dead or not value or self.unit is not None:
@@ -534,7 +617,8 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
         site = self.optimizer_sites.get(key)
         if site is None:
             site = self.optimizer_sites[key] = Site(span, self.source.segment(node), node)
-        self.visit(site, self.optimizer_proof(value, optimizer))
+        proof = self.optimizer_proof(value, optimizer)
+        self.visit(site, proof + (held,) if proof is not None else None)
 
     def optimizer_proof(self, value: Value, optimizer: str) -> Optional[Tuple[TensorState, str]]:
         if self.state.get(HAVOC):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, FrozenSet, Generic, Optional, Tuple, TypeVar, Union
 
-from .values import Children, Epoch, Hooks, Modes, Obj, Reparams, Shape, TensorState, Value
+from .values import Children, Epoch, Hooks, Modes, Obj, Reparams, Shape, Slots, TensorState, Value
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -47,6 +47,7 @@ VIEW_ROOT: Fact[FrozenSet[Obj]] = Fact("view root")  # (VIEW_ROOT, view): the te
 GRAPH_GRAD: Fact[Value] = Fact("graph grad")  # (GRAPH_GRAD, leaf, pass): `.grad` made with a graph
 
 REPARAMS: Fact[Reparams] = Fact("reparametrizations")  # (REPARAMS, module): its reparametrized attributes
+SLOTS: Fact[Slots] = Fact("parameter slots")  # (SLOTS, layer): what its replaced parameter slots hold
 MODULE_DTYPE: Fact[Tuple[str, Tuple[Any, ...]]] = Fact("module dtype")  # (MODULE_DTYPE, module): (dtype, stamp)
 
 # -- facts about the program point --------------------------------------------------------------
@@ -57,6 +58,10 @@ BACKWARD_LINE: Fact[int] = Fact("backward line")  # the line of the last backwar
 # (pass, line) of the last backward() when it had create_graph=True, else False (None: not set on
 # the path, as for every key: joins keep what the other path set)
 CREATE_GRAPH: Fact[Union[bool, Tuple[int, int]]] = Fact("create graph")
+RETAINEES: Fact[Value] = Fact("retainees")  # tensors retained in time that a backward may miss
+# something went where a backward() may run through it later: set (to UNKNOWN, which every join
+# keeps) on any path where it happened
+GRAPH_ESCAPED: Fact[Value] = Fact("graph escaped")
 MODES: Fact[Modes] = Fact("training modes")  # the modules' training flags known on this path
 # the last event that converted a module (module_dtypes.py): a module's dtype fact holds while it is this
 CONVERSION_STAMP: Fact[Tuple[Any, ...]] = Fact("module conversion")

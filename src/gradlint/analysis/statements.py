@@ -8,10 +8,11 @@ from typing import Dict, List, Optional, Tuple
 from . import torch_api as api
 from .facts import UnanalysedStatement
 from .host import HostBase
-from .keys import ATTRIBUTE, ATTRIBUTE_NAMES, CHILDREN, ELEMENTS, EPOCH, GRAD_MODE, HAVOC, TENSOR, VARIABLE
+from .keys import ATTRIBUTE, ATTRIBUTE_NAMES, CHILDREN, ELEMENTS, EPOCH, GRAD_MODE, HAVOC, SLOTS, TENSOR, VARIABLE
 from .state import State, merged
 from .patterns import irrefutable
-from .values import (NOTHING, UNKNOWN, Binding, Children, Leaf, Obj, Retain, Shape, T, Value, same_fact, widened)
+from .values import (NOTHING, UNKNOWN, Binding, Children, Leaf, Obj, Retain, Shape, Slot, Slots, T, Value, same_fact,
+                     widened)
 from .visits import IterationStep
 
 MAX_UNROLL = 16
@@ -162,8 +163,13 @@ class StatementsMixin(HostBase):
             if isinstance(target, ast.Name):
                 self.bind_name(target.id, NOTHING)
             elif isinstance(target, ast.Subscript):  # `del items[0]`: what is where is not known
-                self.eval(target.slice)
-                for obj in self.eval(target.value):
+                index = self.eval(target.slice)
+                base = self.eval(target.value)
+                for obj in base:
+                    # the layer has no such parameter any more
+                    if obj.sort is T.PARAMETER_SLOTS and obj.slots_of is not None:
+                        self.replace_parameter(obj.slots_of, self.known_const(index, None), NOTHING,
+                                               strong=len(base) == 1, registered=False)
                     self.forget_layout(obj)
             elif isinstance(target, ast.Attribute):  # a class attribute, or nothing, from here on
                 for obj in self.eval(target.value):
@@ -312,8 +318,24 @@ class StatementsMixin(HostBase):
                 self.escape(value)
         self.record_binding(value, stmt, self.source.segment(node), node)
 
+    def replace_parameter(self, module: Obj, name, value: Value, strong: bool, registered: bool = True) -> None:
+        """`module._parameters[name] = value`: the layer uses (and parameters() yields) `value`."""
+        slots = self.state.get((SLOTS, module))
+        if slots is None:
+            self.escape(value)
+        elif isinstance(name, str) and strong:
+            self.state.set((SLOTS, module), slots.with_slot(name, Slot(value, registered=registered)))
+        else:  # which slot, or whether this one, is not known
+            self.escape(value)
+            self.state.set((SLOTS, module), Slots(slots.items, changed=True))
+
     def set_attribute(self, obj: Obj, name: str, value: Value, strong: bool = True) -> None:
         self.module_may_change(obj)
+        slots = self.state.get((SLOTS, obj)) if obj.sort is T.TORCH_MODULE else None
+        if slots is not None and (slots.get(name) is not None or slots.changed):
+            # a replaced slot assigned again (after `del`, or a Parameter): it holds `value` now
+            self.state.set((SLOTS, obj), slots.with_slot(name, Slot(value, registered=None)) if strong
+                           else Slots(slots.items, changed=True))
         key = (ATTRIBUTE, obj, name)
         old = self.state.get(key)
         self.state.set(key, value if strong or old is None else old | value)
@@ -349,6 +371,9 @@ class StatementsMixin(HostBase):
                 self.container_set(obj, index, value, strong=len(base) == 1)
             elif obj.sort is T.TORCH_MODULE:
                 self.forget_layout(obj)
+            elif obj.sort is T.PARAMETER_SLOTS and obj.slots_of is not None:
+                self.replace_parameter(obj.slots_of, self.known_const(index, None), value,
+                                       strong=len(base) == 1)
             elif obj.sort is T.UNKNOWN:
                 self.escape(value)
         if base and all(o.sort in (T.LIST, T.DICT) for o in base):

@@ -83,6 +83,7 @@ class Kind(enum.Enum):
     CHILDREN_CHANGE = "changes an nn.Sequential's children in ways not followed"
     FORWARD_HOOK_REGISTRATION = "registers a forward hook (it may retain the module's outputs)"
     TRAINING_FLAG = "module.training: True from construction, set by train()/eval() (on all submodules)"
+    PARAMETER_SLOTS = "the dict of a layer's parameters: a tensor stored there is yielded as one"
     # the standard library
     CHAIN = "combines iterables"
     NAMED_TUPLE_FACTORY = "collections.namedtuple"
@@ -421,6 +422,9 @@ _module("children", Spec(Kind.CHILD_ITERATOR))
 _module("named_children", Spec(Kind.CHILD_ITERATOR, named=True))
 _module("insert extend pop register_module __setitem__ __delitem__ __iadd__", Spec(Kind.CHILDREN_CHANGE))
 _module("register_forward_hook", Spec(Kind.FORWARD_HOOK_REGISTRATION))
+# `_parameters` is private, but learn2learn's clone_module and AWD-LSTM's WeightDrop store computed
+# tensors there: the layer then uses (and parameters() yields) a non-leaf.
+_module("_parameters", Spec(Kind.PARAMETER_SLOTS))
 
 # ------------------------------------------------------------------ the standard library
 _declare("itertools.chain itertools.chain.from_iterable", Spec(Kind.CHAIN))

@@ -8,10 +8,11 @@ from typing import List, Optional, Tuple
 from . import torch_api as api
 from .arguments import Args, Kwargs
 from .host import HostBase
-from .keys import ATTRIBUTE, CHILDREN, CREATE_GRAPH, GRAD_MODE, GRAPH_GRAD, HOOKS, MODES, REPARAMS, VIEWS, VIEW_OF
+from .keys import (ATTRIBUTE, CHILDREN, CREATE_GRAPH, GRAD_MODE, GRAPH_GRAD, HOOKS, MODES, REPARAMS, SLOTS, VIEWS,
+                   VIEW_OF)
 from .source import shorten
 from .values import (NO_REPARAMS, NOTHING, TRAINING_MODES, UNKNOWN, Category, Children, Hooks, Leaf, Modes, Obj, Retain,
-                     Shape, T, TensorState, Value, Why, ordered)
+                     Shape, Slots, T, TensorState, Value, Why, ordered)
 
 Kind = api.Kind
 Recompute = api.Recompute
@@ -94,12 +95,12 @@ class TorchCallsMixin(HostBase):
 
     def torch_call(self, q: str, node, args: Args, kwargs: Kwargs) -> Value:
         spec = api.function(q)
-        if spec is None:
-            return UNKNOWN
-        if spec.maybe_identity and args and any(o.sort is T.TENSOR for o in args[0][1]):
+        if spec is not None and spec.maybe_identity and args and any(o.sort is T.TENSOR for o in args[0][1]):
             return self.maybe_identity(node, args[0][1])
-        handler = FUNCTION_HANDLERS.get(spec.kind)
-        if handler is None:  # UNFOLLOWED, or a kind that is not a function's
+        handler = FUNCTION_HANDLERS.get(spec.kind) if spec is not None else None
+        if handler is None or spec is None:  # not followed (UNFOLLOWED, unknown to the table, not a function's kind)
+            if any(o.sort not in (T.CONST, T.UNKNOWN) for v in self.all_values(args, kwargs) for o in v):
+                self.graph_escaped()  # `torch.autograd.grad(...)` fills what it reaches that retains grad
             return UNKNOWN
         return handler(self, q, spec, node, args, kwargs)
 
@@ -149,6 +150,8 @@ class TorchCallsMixin(HostBase):
         module = self.site_obj(node, T.TORCH_MODULE, qualname=q, label=q.rsplit(".", 1)[-1])
         self.new_module(module)
         self.module_made(module)
+        if spec.kind is Kind.MODULE_WITH_PARAMETERS:
+            self.state.set((SLOTS, module), Slots())  # every slot holds the layer's own parameter
         return frozenset({module})
 
     def call_sequential(self, q: str, spec: api.Spec, node, args: Args, kwargs: Kwargs) -> Value:
@@ -367,7 +370,7 @@ class TorchCallsMixin(HostBase):
         if isinstance(node, (ast.List, ast.Tuple)):
             for element in node.elts:
                 self.check_optimizer_element(element, name)
-        elif all(o.sort in (T.LIST, T.TUPLE) for o in value) and value:
+        elif all(o.sort in (T.LIST, T.TUPLE, T.PARAMETERS) for o in value) and value:
             # A list that holds a non-leaf on every path makes the constructor raise.
             elements = NOTHING
             for obj in value:
@@ -376,9 +379,9 @@ class TorchCallsMixin(HostBase):
             nonleaves = frozenset(o for o in elements if o.sort is T.TENSOR
                                   and self.tensor_state(o).leaf == {Leaf.NONLEAF})
             if elements and nonleaves == elements:  # nothing but non-leaves in it
-                self.check_optimizer_argument(node, elements, name)
+                self.check_optimizer_argument(node, elements, name, held=True)
             elif len(value) == 1 and nonleaves and self.always_contains(next(iter(value)), nonleaves):
-                self.check_optimizer_argument(node, frozenset({ordered(nonleaves)[0]}), name)
+                self.check_optimizer_argument(node, frozenset({ordered(nonleaves)[0]}), name, held=True)
 
     def always_contains(self, container: Obj, candidates: Value) -> bool:
         """Some candidate is in the container on every path: an exact slot, or appended for sure."""
@@ -421,8 +424,10 @@ class TorchCallsMixin(HostBase):
         if kind is Kind.REQUIRES_GRAD_METHOD:
             return self.set_requires_grad(tensors, self.flag(args, kwargs, "requires_grad", 0, True), node)
         if kind is Kind.DETACH_IN_PLACE:
-            for obj in tensors:
-                self.set_tensor_state(obj, self.tensor_state(obj).with_(leaf=frozenset({Leaf.PLAIN}), why=None))
+            for obj in tensors:  # a new making: what was computed from it still reaches its old graph
+                self.births += 1
+                self.set_tensor_state(obj, self.tensor_state(obj).with_(leaf=frozenset({Leaf.PLAIN}), why=None,
+                                                                        birth=self.births))
             return tensors
         if kind is Kind.DETACHING:
             return frozenset({self.new_tensor(node, {Leaf.PLAIN}, **self.placement_of(tensors))})
@@ -512,6 +517,7 @@ class TorchCallsMixin(HostBase):
 
     def in_place(self, tensors: Value, operands: List[Value], node, text: str) -> None:
         """An in-place write: a plain tensor that absorbs a requires-grad value becomes a non-leaf."""
+        self.graph_rewritten(tensors)
         if self.grad_enabled() is not True:
             return
         incoming = set()
@@ -529,6 +535,22 @@ class TorchCallsMixin(HostBase):
                 why = Why(node.lineno, node.col_offset, f"{text} on line {node.lineno} made it part of the graph")
                 self.set_tensor_state(obj, state.with_(leaf=frozenset(leaf), why=state.why or why,
                                                        created_epoch=self.epoch().count))
+
+    def graph_rewritten(self, tensors: Value) -> None:
+        """An in-place write gives the tensor, its view root and the root's other views a new
+        place in the graph: what they were computed from is no longer known."""
+        related: set = set()
+        stack = list(self.view_roots(tensors)) + [o for o in tensors if o.sort is T.TENSOR]
+        while stack:
+            obj = stack.pop()
+            if obj not in related:
+                related.add(obj)
+                views = self.state.get((VIEWS, obj))
+                stack.extend(views if views is not None else ())
+        for obj in ordered(frozenset(related)):
+            state = self.tensor_state(obj)
+            if state.closed:
+                self.set_tensor_state(obj, state.with_(closed=False))
 
     def move(self, tensors: Value, name: str, spec: api.Spec, node, args: Args, kwargs: Kwargs) -> Value:
         device, dtype, copy, understood = self.move_target(spec, args, kwargs)
@@ -662,6 +684,7 @@ class TorchCallsMixin(HostBase):
                 why = next((self.tensor_state(o).why for o in ordered(sources) if self.tensor_state(o).why), None)
         first = ordered(sources)[0]
         return frozenset({self.new_tensor(node, leaf, why, key=key, inputs=self.graph_inputs([sources]),
+                                          closed=self.graph_closed([sources]),
                                           device=device if isinstance(device, str) and device != "?" else first.device,
                                           dtype=dtype if isinstance(dtype, str) else first.dtype)})
 
@@ -712,29 +735,36 @@ class TorchCallsMixin(HostBase):
         if spec is None or kind is not Kind.MODULE_WITH_PARAMETERS:
             return UNKNOWN
         grad = self.grad_enabled()
-        output = self.module_output(node, grad, inputs)
+        # What the output is computed from: the inputs, and what was stored on the module (a
+        # parameter replaced by a computed tensor is part of the graph).
+        stored, _ = self.slot_parameters(module)
+        graph = inputs + [self.state.get(key) or UNKNOWN for key in self.attribute_keys(module)] + \
+            [frozenset({obj}) for obj in ordered(stored)]
+        output = self.module_output(node, grad, inputs, graph=graph)
         structure = spec.structure
         if structure is not None:
-            return self.structured_output(node, structure, output, grad, inputs)
+            return self.structured_output(node, structure, output, grad, inputs, graph=graph)
         return output
 
-    def structured_output(self, node, structure, first: Value, grad, inputs, path=()) -> Value:
+    def structured_output(self, node, structure, first: Value, grad, inputs, path=(), graph=None) -> Value:
         """`out, (h, c) = lstm(x)`: a tuple tree whose tensors all come from the parameters."""
         items = []
         for index, part in enumerate(structure):
             where = path + (index,)
             if isinstance(part, tuple):
-                items.append(self.structured_output(node, part, first, grad, inputs, where))
+                items.append(self.structured_output(node, part, first, grad, inputs, where, graph))
             elif part == "?":
                 items.append(UNKNOWN)
             elif where == (0,):
                 items.append(first)
             else:
-                items.append(self.module_output(node, grad, inputs, key=where))
+                items.append(self.module_output(node, grad, inputs, key=where, graph=graph))
         return frozenset({self.new_container(node, T.TUPLE, Shape(tuple(items)), key=("output",) + path)})
 
-    def module_output(self, node, grad, inputs, key=None) -> Value:
-        """The output of a layer with parameters: a non-leaf whenever grad mode is on."""
+    def module_output(self, node, grad, inputs, key=None, graph=None) -> Value:
+        """The output of a layer with parameters: a non-leaf whenever grad mode is on. `graph`: what
+        it is computed from (its inputs and the module's stored tensors)."""
+        graph = inputs if graph is None else graph
         if grad is True and not self.file.parameters_may_be_frozen:
             call = f"`{self.source.segment(node)}`"
             if self.child_path and isinstance(node, ast.Call):
@@ -744,8 +774,8 @@ class TorchCallsMixin(HostBase):
             # a layer runs only on the device of its input: the output is there too
             devices = {o.device for value in inputs for o in value if o.sort is T.TENSOR}
             device = devices.pop() if len(devices) == 1 else None
-            return frozenset({self.new_tensor(node, {Leaf.NONLEAF}, why, key=key, inputs=self.graph_inputs(inputs),
-                                              device=device)})
+            return frozenset({self.new_tensor(node, {Leaf.NONLEAF}, why, key=key, inputs=self.graph_inputs(graph),
+                                              closed=self.graph_closed(graph), device=device)})
         return self.op_result(node, inputs, self.source.segment(node), key=key)
 
     def module_method(self, module: Obj, name: str, node, args: Args, kwargs: Kwargs) -> Value:
@@ -767,7 +797,10 @@ class TorchCallsMixin(HostBase):
             return self.convert_module(module, spec, node, args, kwargs)
         if kind is Kind.CHILD_ITERATOR and spec is not None:
             return self.child_iterator(module, node, spec.named)
-        return self.parameters_of(module, name, node) or UNKNOWN
+        found = self.parameters_of(module, name, node)
+        if found is None:  # `register_parameter`, `load_state_dict`...: what its slots hold is not known
+            self.escape_slots(module, 0)
+        return found or UNKNOWN
 
     def change_modes(self, receiver: Value, spec: api.Spec, args: Args, kwargs: Kwargs) -> None:
         """`m.train()` / `m.eval()` / `m.train(False)`: m's training flag is known from here on (its
@@ -837,17 +870,38 @@ class TorchCallsMixin(HostBase):
         return known.items if known is not None else None
 
     def parameters_of(self, module: Obj, name: str, node) -> Optional[Value]:
-        """`module.parameters()` / `named_parameters()`: leaves that require grad."""
+        """`module.parameters()` / `named_parameters()`: leaves that require grad, and what was
+        stored in the layer's parameter slots (`must`: the tensors it yields on every path)."""
         spec = api.module_member(name)
         if spec is None or spec.kind not in (Kind.PARAMETER_ITERATOR, Kind.NAMED_PARAMETER_ITERATOR):
             return None
         dtype = self.module_dtype(module)  # one object per dtype: an object's dtype never changes
         param = self.site_obj(node, T.TENSOR, ("some parameter", id(module), dtype), label="parameter", dtype=dtype)
         self.set_tensor_state(param, TensorState(frozenset({Leaf.RG_LEAF})))
-        element = frozenset({param})
+        element, must = self.slot_parameters(module)
+        element |= {param}
         if spec.kind is Kind.NAMED_PARAMETER_ITERATOR:
             element = frozenset({self.new_container(node, T.TUPLE, Shape((self.opaque(), element)), key="pair")})
-        return frozenset({self.new_container(node, T.PARAMETERS, Shape(summary=element))})
+            must = NOTHING
+        return frozenset({self.new_container(node, T.PARAMETERS, Shape(summary=element, must=must))})
+
+    def slot_parameters(self, module: Obj) -> Tuple[Value, Value]:
+        """The tensors stored in a layer's parameter slots that parameters() may yield, and those it
+        yields on every path (a registered slot holding one tensor, never the layer's own)."""
+        slots = self.state.get((SLOTS, module)) if module.sort is T.TORCH_MODULE else None
+        if slots is None:
+            return NOTHING, NOTHING
+        if slots.changed:
+            return UNKNOWN, NOTHING
+        may, must = NOTHING, NOTHING
+        for _, slot in slots.items:
+            if slot.registered is False:
+                continue
+            may |= frozenset(o for o in slot.value if o.sort is not T.CONST)
+            if slot.registered and not slot.original and len(slot.value) == 1 \
+                    and next(iter(slot.value)).sort is T.TENSOR:
+                must |= slot.value
+        return may, must
 
 
 # What a call of a torch function or class does, by the kind of its spec (kinds without a handler

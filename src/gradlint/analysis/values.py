@@ -34,6 +34,7 @@ class T(enum.Enum):
     DICT = "dict"
     CONST = "const"  # a Python literal (number, string, bool, None, dtype, device string)
     PARAMETERS = "parameters"  # the iterator from module.parameters() and friends
+    PARAMETER_SLOTS = "parameter slots"  # a torch.nn layer's `_parameters` dict
     OPTIMIZER = "optimizer"
     MODULE = "module"  # a module of the project, imported with `import X` (site: its frame's key)
     UNKNOWN = "unknown"
@@ -103,6 +104,8 @@ class Obj:
     # FUNCTION: the grad mode a decorator sets; CONST: a grad-mode object (`torch.no_grad()`),
     # "unknown" when the mode it sets is not known
     grad_mode: Union[bool, str, None] = None
+    # PARAMETER_SLOTS: the layer whose `_parameters` dict it is
+    slots_of: Optional["Obj"] = None
     # CONST: a numpy array of this dtype (numpy_calls.py)
     array_dtype: Optional[str] = None
     # CONST: `x.device` / `x.dtype` of a tensor of unknown placement: ("device" | "dtype", id of x)
@@ -158,6 +161,8 @@ class TensorState:
     birth: int = 0  # which making of the object this is (-1: differs between paths)
     inputs: Tuple[Any, ...] = ()  # (object, birth) of the non-leaves it was computed from, on every path
     reached: int = -1  # epoch count of a backward() that reached it since it was made, on every path
+    closed: bool = False  # `inputs` holds every non-leaf it was computed from (each operand was known)
+    spared: bool = False  # retained in time, and no backward() since the retain may have reached it
 
     def join(self, other: "TensorState") -> "TensorState":
         if other is self:
@@ -176,6 +181,8 @@ class TensorState:
             birth=self.birth if self.birth == other.birth else -1,
             inputs=self.inputs if self.inputs == other.inputs else (),
             reached=min(self.reached, other.reached),
+            closed=self.closed and other.closed and self.inputs == other.inputs,
+            spared=self.spared and other.spared,
         )
 
     def with_(self, **changes) -> "TensorState":
@@ -361,6 +368,51 @@ class Modes:
 TRAINING_MODES = Modes()
 
 
+@dataclass(frozen=True)
+class Slot:
+    """What a torch.nn layer's parameter slot holds after `module._parameters[name] = value`:
+    `value`, and with `original` the layer's own parameter on some paths; `registered`: whether it
+    is a registered parameter (yielded by parameters()) on every path (None: on some)."""
+
+    value: Value
+    original: bool = False
+    registered: Optional[bool] = True
+
+
+@dataclass(frozen=True)
+class Slots:
+    """A torch.nn layer's replaced parameter slots by name (a name not listed holds the layer's own
+    parameter, a leaf)."""
+
+    items: Tuple[Tuple[str, Slot], ...] = ()
+    changed: bool = False  # some slot may have been replaced where the analysis did not follow
+
+    def get(self, name: str) -> Optional[Slot]:
+        return dict(self.items).get(name)
+
+    def with_slot(self, name: str, slot: Slot) -> "Slots":
+        return Slots(tuple(sorted({**dict(self.items), name: slot}.items())), self.changed)
+
+    def join(self, other: "Slots") -> "Slots":
+        if other == self:
+            return self
+        mine, theirs = dict(self.items), dict(other.items)
+        joined = {}
+        for name in set(mine) | set(theirs):
+            a, b = mine.get(name), theirs.get(name)
+            if a is None or b is None:  # the layer's own parameter on the other path
+                slot = a if a is not None else b
+                assert slot is not None  # (the name is in one of the two)
+                joined[name] = Slot(slot.value, True, slot.registered)
+            else:
+                joined[name] = Slot(a.value | b.value, a.original or b.original,
+                                    a.registered if a.registered == b.registered else None)
+        return Slots(tuple(sorted(joined.items())), self.changed or other.changed)
+
+    def widened(self) -> "Slots":
+        return Slots(tuple((name, Slot(slot.value | UNKNOWN, True, None)) for name, slot in self.items), True)
+
+
 def join_values(a, b):
     """Join two flow facts of the same key (values, tensor states, shapes, scalars). None: the key
     is not set on that path (for hooks: none registered)."""
@@ -372,7 +424,7 @@ def join_values(a, b):
         return a
     if isinstance(a, frozenset):
         return a | b
-    if isinstance(a, (TensorState, Shape, Epoch, Children, Hooks, Reparams, Modes)):
+    if isinstance(a, (TensorState, Shape, Epoch, Children, Hooks, Reparams, Modes, Slots)):
         return a.join(b)
     return a if a == b else None
 
@@ -402,7 +454,8 @@ def widened(fact):
         return fact | UNKNOWN
     if isinstance(fact, TensorState):
         return replace(fact, leaf=fact.leaf | {Leaf.UNKNOWN}, retain=fact.retain | {Retain.MAYBE},
-                       created_epoch=-1, retain_epoch=-1, birth=-1, inputs=(), reached=-1)
+                       created_epoch=-1, retain_epoch=-1, birth=-1, inputs=(), reached=-1,
+                       closed=False, spared=False)
     if isinstance(fact, Shape):
         return Shape(summary=fact.everything() | UNKNOWN)
     if isinstance(fact, Epoch):
@@ -415,6 +468,8 @@ def widened(fact):
         return fact.unknown()
     if isinstance(fact, Reparams):
         return Reparams((), fact.unsure | {item[0] for item in fact.items})
+    if isinstance(fact, Slots):
+        return fact.widened()
     return None
 
 

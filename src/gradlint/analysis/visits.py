@@ -70,6 +70,9 @@ class Visit(Generic[P]):
 class Verdict(Generic[P]):
     proofs: List[P]  # the proof of every visit the claim covers, in visit order
     loops: Tuple[LoopIterations, ...]  # () for "always None" (in the calls of the claim)
+    # For a claim of calls only that some visits do not hold: the lines of its calls, outermost
+    # first, for each claim ("None when called from line 50"); () when every visit holds.
+    calls: Tuple[Tuple[int, ...], ...] = ()
 
 
 def verdict(visits: Sequence[Visit[P]]) -> Optional[Verdict[P]]:
@@ -89,7 +92,8 @@ def verdict(visits: Sequence[Visit[P]]) -> Optional[Verdict[P]]:
         return None
     calls_only = [claim for claim in claims if not any(isinstance(s, IterationStep) for s in claim)]
     if calls_only:
-        return Verdict(covered(proven, calls_only), ())
+        lines = tuple(tuple(getattr(getattr(s, "node", None), "lineno", 0) for s in claim) for claim in calls_only)
+        return Verdict(covered(proven, calls_only), (), lines if all(lines) else ())
     chosen, loops = merged_iterations(claims)
     return Verdict(covered(proven, chosen), loops)
 

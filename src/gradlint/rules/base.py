@@ -78,6 +78,9 @@ def none_verdict(read, always: str = "is always None") -> str:
     rebound to a non-leaf at the end of the loop body), within some iterations of the loops
     around it."""
     loops = getattr(read, "loops", ())
+    calls = getattr(read, "calls", ())
+    if calls and not loops:
+        return "is None " + calls_text(calls)
     if not loops:
         return always
     return "is None " + " within ".join(iterations_text(loop) for loop in reversed(loops))
@@ -92,3 +95,13 @@ def iterations_text(loop) -> str:
     if loop.first == loop.last:
         return f"in the first iteration {where}" if loop.first == 1 else f"in iteration {loop.first} {where}"
     return f"in iterations {loop.first} to {loop.last} {where}"
+
+
+def calls_text(calls) -> str:
+    """"in the call on line 50", "in the calls on line 50 and on line 60"; a call inside a call:
+    "in the call on line 50, through the call on line 12". (Line references are written "on line N",
+    which notebooks turn into cell lines.)"""
+    paths = [", through the call ".join(f"on line {line}" for line in claim) for claim in calls]
+    if len(paths) == 1:
+        return f"in the call {paths[0]}"
+    return f"in the calls {', '.join(paths[:-1])} and {paths[-1]}"

@@ -1,7 +1,7 @@
 """GL001: `.grad` read of a computed non-leaf that does not retain grad."""
 from __future__ import annotations
 
-from ..analysis.values import Category
+from ..analysis.values import Category, Retain
 from ..fixes.retain import retain_plan
 from ..fixes.scaled import scaled_leaf_fix
 from .advice import leaf_first_advice
@@ -20,7 +20,11 @@ loop that starts from a leaf and rebinds the name to an expression of it at the 
 (`x = x - lr * x.grad`, iterated attacks), the read is None from the second iteration on. A read
 that is None in some iterations only (a name that holds a non-leaf at first and a leaf later) is
 reported for those iterations ("in the first iteration of the loop", "in iterations 1 to 2"),
-never as "always None"; it has no automatic fix.
+never as "always None"; it has no automatic fix. A read in a function that is None for some of its
+calls only names them ("in the call on line 50"). It also finds a non-leaf that retained its grad
+in time when no `backward()` since the `retain_grad()` reaches it (the loss is computed from a
+second forward pass, or from a `detach()`ed copy): reported only when every tensor each such loss
+is computed from is known; no automatic fix.
 
 ## Why is this bad
 `backward()` fills `.grad` only on leaf tensors. On any other tensor `.grad` stays `None`, so code
@@ -92,6 +96,9 @@ and optimizers accept `w`; it is safe.
         # no backward() reaches y: a retain would not fill it, so no fix is offered
         Invalid("import torch\nx = torch.ones(2, requires_grad=True)\ny = x * 3\n(x * 4).sum().backward()\n"
                 "print(y.grad)\n", (5, 9, 5, 13)),
+        # retained in time, but the only backward() since does not reach y: no fix
+        Invalid("import torch\nx = torch.ones(2, requires_grad=True)\ny = x * 3\ny.retain_grad()\n"
+                "(x * 4).sum().backward()\nprint(y.grad)\n", (6, 9, 6, 13)),
         # a leaf rebound to a non-leaf at the end of a loop body: no automatic fix
         Invalid("import torch\nx = torch.ones(2, requires_grad=True)\nfor _ in range(3):\n    x.sum().backward()\n"
                 "    print(x.grad)\n    x = x * 0.5\n", (5, 13, 5, 17)),
@@ -105,7 +112,8 @@ and optimizers accept `w`; it is safe.
             # None in some iterations of a loop only (a leaf rebound in a loop wants rebinding a
             # leaf, not retain_grad()): no automatic fix.
             fix, why_not = None, None
-            if not read.loops and context.wants_fix(read.span):
+            # retained in time already: what is missing is a backward() that reaches it
+            if not read.loops and not read.unreached and context.wants_fix(read.span):
                 fix = scaled_leaf_fix(read, context.source)
                 if fix is None:
                     fix, why_not = retain_plan(read, context.source, facts.tree)
@@ -117,6 +125,8 @@ and optimizers accept `w`; it is safe.
     @staticmethod
     def message(read) -> str:
         subject, why = read.subject, read.state.why
+        if Retain.EARLY in read.state.retain:
+            return unreached_message(read)
         reason = why.text if why else "it is computed from a tensor that requires grad"
         advice = f"call {subject}.retain_grad() before backward()" if subject.isidentifier() or \
             subject.replace(".", "").replace("_", "").isalnum() else "bind it to a name and call retain_grad() on it before backward()"
@@ -129,5 +139,14 @@ and optimizers accept `w`; it is safe.
             advice = f"read .grad of the original parameters ({why.originals or 'e.g. weight_orig'})"
         else:
             advice += ", or read .grad of the leaf it comes from"
-        called = f" (in the call on line {read.escaped_call})" if read.escaped_call else ""
+        called = f" (in the call on line {read.escaped_call})" if read.escaped_call and not read.calls else ""
         return f"`{subject}.grad` {none_verdict(read)}: {subject} is not a leaf ({reason}){called}; {advice}"
+
+
+def unreached_message(read) -> str:
+    """A non-leaf retained in time, but no backward() since its retain_grad() reaches it."""
+    subject, state = read.subject, read.state
+    called = f" (in the call on line {read.escaped_call})" if read.escaped_call and not read.calls else ""
+    return (f"`{subject}.grad` {none_verdict(read)}: {subject} retains its grad (retain_grad() on line "
+            f"{state.retain_line}), but no backward() since then reaches it (no loss differentiated after "
+            f"that is computed from {subject}){called}; call backward() on a loss computed from {subject}")

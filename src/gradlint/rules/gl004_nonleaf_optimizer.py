@@ -15,7 +15,10 @@ class NonLeafOptimizerParameter(Rule):
     docs = """
 ## What it does
 Finds tensors passed to a `torch.optim` optimizer that are not leaves: computed (`w * 0.01`) or
-moved after `requires_grad=True` (`torch.randn(3, requires_grad=True).cuda()`).
+moved after `requires_grad=True` (`torch.randn(3, requires_grad=True).cuda()`), also inside a list
+or `module.parameters()`: a layer whose parameter slot holds a computed tensor
+(`m._parameters["weight"] = w.clone()`, as learn2learn's `clone_module` and weight-drop wrappers do)
+yields it as a parameter.
 
 ## Why is this bad
 The optimizer raises `ValueError: can't optimize a non-leaf Tensor` when it is built. With
@@ -80,5 +83,6 @@ should be made is a design choice; the message says how.
         else:
             advice = leaf_first_advice(why) or "pass the leaf, or make the final tensor a leaf: (expr).detach().requires_grad_()"
         where = " on a GPU" if why is not None and why.gpu_only else ""
+        what = "holds a non-leaf" if argument.held else "is not a leaf"
         return (f"{argument.optimizer} raises ValueError{where}: can't optimize a non-leaf Tensor: "
-                f"`{argument.subject}` is not a leaf ({reason}); {advice}")
+                f"`{argument.subject}` {what} ({reason}); {advice}")
