@@ -313,3 +313,36 @@ def test_a_retain_in_a_function_is_guarded_and_runs_without_grad():
     (diagnostic,) = lint_source(source)
     assert diagnostic.fix.applicability == "safe"
     assert "        self.h = self.lin(x)\n        if self.h.requires_grad:\n            self.h.retain_grad()\n" in fixed(source)
+
+
+HOOKED = "import torch\nimport torch.nn as nn\nnet = nn.Linear(3, 2)\nacts = []\n"
+
+
+@pytest.mark.parametrize("hook, expected", [
+    # a lambda keeps its value: a forward hook that returns one replaces the module's output
+    ("net.register_forward_hook(lambda m, i, o: acts.append(o))\n",
+     "net.register_forward_hook(lambda m, i, o: (o.retain_grad() if o.requires_grad else None, acts.append(o))[1])\n"),
+    # a def: the guarded call goes first (after the docstring), with the body's indentation
+    ('def keep(m, i, out):\n  "Keep it."\n  acts.append(out)\nnet.register_forward_hook(keep)\n',
+     'def keep(m, i, out):\n  "Keep it."\n  if out.requires_grad:\n    out.retain_grad()\n  acts.append(out)\n'
+     'net.register_forward_hook(keep)\n'),
+])
+def test_forward_hook_output_retains_in_the_hook(hook, expected):
+    tail = "net(torch.ones(1, 3)).sum().backward()\nprint(acts[0].grad)\n"
+    (diagnostic,) = lint_source(HOOKED + hook + tail)
+    assert diagnostic.fix is not None and "in the forward hook" in diagnostic.fix.message
+    assert fixed(HOOKED + hook + tail) == HOOKED + expected + tail
+
+
+def test_no_hook_fix_when_the_read_comes_before_the_backward():
+    source = HOOKED + ("net.register_forward_hook(lambda m, i, o: acts.append(o))\n"
+                       "loss = net(torch.ones(1, 3)).sum()\nprint(acts[0].grad)\nloss.backward()\n")
+    (diagnostic,) = lint_source(source)
+    assert diagnostic.fix is None and "no backward() runs after" in diagnostic.message
+
+
+def test_a_hook_registered_with_keywords_is_not_followed():
+    # with_kwargs=True passes (module, args, kwargs, output): the analysis does not guess
+    source = HOOKED + ("net.register_forward_hook(lambda m, a, k, o: acts.append(o), with_kwargs=True)\n"
+                       "net(torch.ones(1, 3)).sum().backward()\nprint(acts[0].grad)\n")
+    assert lint_source(source) == []

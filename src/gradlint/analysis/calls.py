@@ -77,7 +77,7 @@ class CallsMixin(TorchCallsMixin, InliningMixin, BuiltinCallsMixin):
         if kind is Kind.BACKWARD:
             self.run_backward(node, args, kwargs, inputs_position=3, roots=receiver)
         if name == api.FORWARD_HOOK_REGISTRATION:
-            self.register_hook(receiver, node, args)
+            self.register_hook(receiver, node, args, kwargs)
             return UNKNOWN
         tensors = frozenset(o for o in receiver if o.sort is T.TENSOR)
         if tensors:

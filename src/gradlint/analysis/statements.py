@@ -246,6 +246,11 @@ class StatementsMixin:
                 return
         elif not isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.For, ast.AsyncFor)):
             return
+        self.note_binding(value, stmt, text, node, made_here)
+
+    def note_binding(self, value: Value, stmt, text: str, node=None, made_here: bool = False) -> None:
+        """Add a Binding record (`stmt` bound `value` to `text`) to each non-leaf in `value`; `stmt`
+        may also be a forward hook (a def or lambda) whose output parameter `text` is."""
         if self.unit is not None:
             return  # in another module: no fix goes there
         sure = all(o.sort is T.TENSOR and self.tensor_state(o).leaf == {Leaf.NONLEAF} for o in value)
