@@ -346,3 +346,21 @@ def test_a_hook_registered_with_keywords_is_not_followed():
     source = HOOKED + ("net.register_forward_hook(lambda m, a, k, o: acts.append(o), with_kwargs=True)\n"
                        "net(torch.ones(1, 3)).sum().backward()\nprint(acts[0].grad)\n")
     assert lint_source(source) == []
+
+
+SUBCLASS = "import torch\n\n\nclass T(torch.Tensor):\n    {body}\n\n\n"
+
+
+@pytest.mark.parametrize("body, fixable", [
+    ("pass", True),
+    ("def __new__(cls, data):\n        return data.as_subclass(cls)", False),  # made its own way
+    ("@classmethod\n    def __torch_function__(cls, f, types, args=(), kwargs=None):\n"
+     "        return super().__torch_function__(f, types, args, kwargs or {})", False),
+])
+def test_subclass_wrap_fix_only_for_a_plain_subclass(body, fixable):
+    source = SUBCLASS.format(body=body) + \
+        "w = T(torch.ones(3, requires_grad=True))\n(w * 2).sum().backward()\nprint(w.grad)\n"
+    fixes = [d.fix for d in lint_source(source) if d.fix is not None]
+    assert bool(fixes) == fixable
+    if fixable:
+        assert "w = T(torch.ones(3)).requires_grad_()\n" in fixed(source)
