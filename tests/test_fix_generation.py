@@ -364,3 +364,22 @@ def test_subclass_wrap_fix_only_for_a_plain_subclass(body, fixable):
     assert bool(fixes) == fixable
     if fixable:
         assert "w = T(torch.ones(3)).requires_grad_()\n" in fixed(source)
+
+
+@pytest.mark.parametrize("body, expected", [
+    # made in a dict or tuple literal: retained where the literal holds it
+    ('d = {"h": x * 2, "n": 1}\nd["h"].sum().backward()\nprint(d["h"].grad)\n',
+     'd = {"h": x * 2, "n": 1}\nd["h"].retain_grad()\nd["h"].sum().backward()\nprint(d["h"].grad)\n'),
+    ("p = (x, x * 2)\np[1].sum().backward()\nprint(p[1].grad)\n",
+     "p = (x, x * 2)\np[1].retain_grad()\np[1].sum().backward()\nprint(p[1].grad)\n"),
+    # made before: retained where it was made, not in the literal
+    ("h = x * 2\nd = {'h': h}\nh.sum().backward()\nprint(d['h'].grad)\n",
+     "h = x * 2\nh.retain_grad()\nd = {'h': h}\nh.sum().backward()\nprint(d['h'].grad)\n"),
+])
+def test_retain_fixes_in_literals(body, expected):
+    assert fixed(HEAD + body) == HEAD + expected
+
+
+def test_a_literal_in_a_function_gets_the_guarded_call():
+    source = HEAD + 'def f(t):\n    d = {"h": t * 2}\n    d["h"].sum().backward()\n    return d["h"].grad\nf(x)\n'
+    assert '    d = {"h": t * 2}\n    if d["h"].requires_grad:\n        d["h"].retain_grad()\n' in fixed(source)

@@ -227,6 +227,7 @@ class StatementsMixin:
         if isinstance(target, ast.Name):
             self.bind_name(target.id, value)
             self.record_binding(value, stmt, target.id, target)
+            self.record_element_bindings(value, stmt, target)
         elif isinstance(target, (ast.Tuple, ast.List)):
             self.bind_unpacked(target.elts, value, stmt)
         elif isinstance(target, ast.Attribute):
@@ -248,7 +249,25 @@ class StatementsMixin:
             return
         self.note_binding(value, stmt, text, node, made_here)
 
-    def note_binding(self, value: Value, stmt, text: str, node=None, made_here: bool = False) -> None:
+    def record_element_bindings(self, value: Value, stmt, target: ast.Name) -> None:
+        """`data = {"x": h * 2}`, `pair = (h * 2, y)`: a tensor the statement makes and puts at a
+        literal key or position of the literal it binds is bound there too (`data["x"]`, `pair[0]`)."""
+        literal = getattr(stmt, "value", None)
+        if not (isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(literal, (ast.Dict, ast.Tuple, ast.List))
+                and len(value) == 1):
+            return
+        (container,) = value
+        shape = self.shape(container) if container.sort in (T.DICT, T.TUPLE, T.LIST) else None
+        if shape is None or not shape.exact:
+            return
+        keys = shape.keys if container.sort is T.DICT else range(len(shape.items))
+        for key, item in zip(keys, shape.items):
+            suffix = subscript_text(key)
+            if suffix is not None and len(item) == 1:
+                self.note_binding(item, stmt, target.id + suffix, target, suffix=suffix)
+
+    def note_binding(self, value: Value, stmt, text: str, node=None, made_here: bool = False,
+                     suffix: str = "") -> None:
         """Add a Binding record (`stmt` bound `value` to `text`) to each non-leaf in `value`; `stmt`
         may also be a forward hook (a def or lambda) whose output parameter `text` is."""
         if self.unit is not None:
@@ -266,7 +285,7 @@ class StatementsMixin:
                                                           for b in state.binding):
                     in_time = state.created_epoch == epoch.count and state.created_epoch >= epoch.floor
                     binding = Binding(stmt, text, sure, stmt.lineno, in_time, stmt.col_offset,
-                                      made_here or state.birth > self.statement_births, tensors, node)
+                                      made_here or state.birth > self.statement_births, tensors, node, suffix)
                     self.set_tensor_state(obj, state.with_(binding=state.binding + (binding,)))
 
     def bind_unpacked(self, targets, value: Value, stmt) -> None:
@@ -732,3 +751,11 @@ class StatementsMixin:
         return any(o.sort is T.CONST and api.kind_of(o.qualname) is api.Kind.DATACLASS_DECORATOR
                    for o in self.eval(target))
 
+
+def subscript_text(key) -> Optional[str]:
+    """`["name"]` or `[0]` for a literal key, as a subscript can be written; None for other keys."""
+    if isinstance(key, bool) or not isinstance(key, (int, str)):
+        return None
+    if isinstance(key, str) and not (key.isprintable() and '"' not in key and "\\" not in key):
+        return None
+    return f'["{key}"]' if isinstance(key, str) else f"[{key}]"

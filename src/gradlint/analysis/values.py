@@ -110,6 +110,7 @@ class Binding:
     fresh: bool = False  # the statement made the tensor: every path that has it passed here first
     tensors: bool = False  # every value bound there is a tensor (in every run the analysis saw)
     node: Any = field(default=None, compare=False)  # the target (fixes copy its exact source)
+    suffix: str = ""  # the tensor is held at this key or position of what the target names (`["h"]`)
 
 
 NOT_RETAINED = frozenset({Retain.NO})  # (a path without a retain_grad() keeps the other's retain count)

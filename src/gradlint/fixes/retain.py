@@ -132,7 +132,7 @@ def target_text(source: SourceText, binding) -> Optional[str]:
     attributes and subscripts of names with constant or name indices, on one line."""
     node = binding.node
     if isinstance(node, ast.Name):
-        return node.id
+        return node.id + getattr(binding, "suffix", "")  # `data["x"]` of `data = {"x": h * 2}`
     if isinstance(node, ast.arg):
         return node.arg  # a forward hook's output parameter
     if not isinstance(node, (ast.Attribute, ast.Subscript)) or node.lineno != node.end_lineno:
