@@ -383,3 +383,16 @@ def test_retain_fixes_in_literals(body, expected):
 def test_a_literal_in_a_function_gets_the_guarded_call():
     source = HEAD + 'def f(t):\n    d = {"h": t * 2}\n    d["h"].sum().backward()\n    return d["h"].grad\nf(x)\n'
     assert '    d = {"h": t * 2}\n    if d["h"].requires_grad:\n        d["h"].retain_grad()\n' in fixed(source)
+
+
+RECORD = "from dataclasses import dataclass\n\n\n@dataclass\nclass Out:\n    h: torch.Tensor\n{extra}\n\n"
+
+
+@pytest.mark.parametrize("extra, fixable", [
+    ("", True),
+    ("\n    def __post_init__(self):\n        self.h = self.h * 1", False),  # stores another tensor
+])
+def test_retain_fix_in_a_record_field(extra, fixable):
+    source = HEAD + RECORD.format(extra=extra) + "o = Out(x * 2)\no.h.sum().backward()\nprint(o.h.grad)\n"
+    text = fixed(source)
+    assert ("o = Out(x * 2)\no.h.retain_grad()\n" in text) == fixable

@@ -250,13 +250,22 @@ class StatementsMixin:
         self.note_binding(value, stmt, text, node, made_here)
 
     def record_element_bindings(self, value: Value, stmt, target: ast.Name) -> None:
-        """`data = {"x": h * 2}`, `pair = (h * 2, y)`: a tensor the statement makes and puts at a
-        literal key or position of the literal it binds is bound there too (`data["x"]`, `pair[0]`)."""
+        """`data = {"x": h * 2}`, `pair = (h * 2, y)`, `out = Output(logits=h * 2)`: a tensor the
+        statement makes and puts at a literal key or position of the literal it binds, or in a field
+        of the record it makes, is bound there too (`data["x"]`, `pair[0]`, `out.logits`)."""
         literal = getattr(stmt, "value", None)
-        if not (isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(literal, (ast.Dict, ast.Tuple, ast.List))
-                and len(value) == 1):
+        if not (isinstance(stmt, (ast.Assign, ast.AnnAssign)) and len(value) == 1):
             return
         (container,) = value
+        if isinstance(literal, ast.Call) and container.sort is T.INSTANCE and container.node is literal \
+                and container.extra.get("plain_fields"):
+            for name in sorted(self.state.get(("attrs", container)) or ()):
+                item = self.state.get(("a", container, name)) or NOTHING
+                if len(item) == 1:
+                    self.note_binding(item, stmt, f"{target.id}.{name}", target, suffix=f".{name}")
+            return
+        if not isinstance(literal, (ast.Dict, ast.Tuple, ast.List)):
+            return
         shape = self.shape(container) if container.sort in (T.DICT, T.TUPLE, T.LIST) else None
         if shape is None or not shape.exact:
             return
