@@ -63,8 +63,19 @@ def why_left(path: Path, line: int) -> str:
     reasons = set()
     for diagnostic in found:
         match = re.search(r"no fix: ([^;]*)", diagnostic.message)
-        reasons.add(classify(match.group(1)) if match else "reported, no fix proven (no reason given)")
+        reasons.add(classify(match.group(1)) if match else unexplained(diagnostic.message))
     return " / ".join(sorted(reasons))
+
+
+def unexplained(message: str) -> str:
+    """A finding without a fix whose message gives no `no fix:` reason: what kind of read it is."""
+    if "no automatic fix" in message:
+        return "no proven fix: the leaf fix is ruled out (written in place later)"
+    if "a computed tensor" in message:
+        return "no retain possible: a reparametrized weight (torch recomputes it; the leaf is elsewhere)"
+    if "iteration" in message:
+        return "no proven fix: None in some iterations of a loop that rebinds it"
+    return "reported, no fix proven (no reason given)"
 
 
 def classify(reason: str) -> str:
