@@ -287,3 +287,21 @@ def test_warm_run_in_a_fresh_process_parses_nothing(project):
     assert all(run.returncode == 1 for run in runs), [run.stderr for run in runs]
     assert runs[0].stdout == runs[1].stdout and "GL001" in runs[0].stdout
     assert "PARSES=0" not in runs[0].stderr and "PARSES=0" in runs[1].stderr
+
+
+@pytest.mark.parametrize("flags, analyses", [
+    ([], 2),  # the lint (its result cached), then only the lint after the fix round
+    (["--no-cache"], 3),  # the lint, the fix's own first lint, the lint after the fix round
+])
+def test_fix_takes_its_first_lint_from_the_cache(project, monkeypatch, flags, analyses):
+    from click.testing import CliRunner
+
+    from gradlint import linter
+    from gradlint.cli import main
+    calls = []
+    real = linter.lint_program
+    monkeypatch.setattr(linter, "lint_program", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    outcome = CliRunner().invoke(main, ["--fix", "-j", "1", "pkg/buggy.py", *flags])
+    assert outcome.exit_code == 0, outcome.output
+    assert (project / "pkg" / "buggy.py").read_text() == FIXED
+    assert len(calls) == analyses

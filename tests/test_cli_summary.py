@@ -48,7 +48,7 @@ def fake(monkeypatch, tmp_path):
             return SimpleNamespace(error=None, diagnostics=[d for d in found if d not in fixed],
                                    fixed_count=len(fixed), diff=b"--- a.py\n+++ a.py\n" if fixed else b"",
                                    fixed=None)
-        monkeypatch.setattr(gradlint.cli, "fix_files", lambda files, _settings_for, unsafe_for, write=True, jobs=None:
+        monkeypatch.setattr(gradlint.cli, "fix_files", lambda files, _settings_for, unsafe_for, write=True, jobs=None, use_cache=False:
                             [fix_file(path, None, unsafe_for(path), write) for path in files])
     return install
 

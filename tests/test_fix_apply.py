@@ -328,8 +328,8 @@ def test_file_changed_on_disk_is_not_overwritten(tmp_path, monkeypatch):
     path.write_text(BUG)
     real = gradlint.linter.fix_bytes
 
-    def slow_fix(data, filename, settings=None, unsafe=False):
-        result = real(data, filename, settings, unsafe)
+    def slow_fix(data, filename, settings=None, unsafe=False, linted=None):
+        result = real(data, filename, settings, unsafe, linted)
         path.write_text(BUG + "# the user saved meanwhile\n")
         return result
     monkeypatch.setattr(gradlint.linter, "fix_bytes", slow_fix)

@@ -313,3 +313,86 @@ def test_a_retain_in_a_function_is_guarded_and_runs_without_grad():
     (diagnostic,) = lint_source(source)
     assert diagnostic.fix.applicability == "safe"
     assert "        self.h = self.lin(x)\n        if self.h.requires_grad:\n            self.h.retain_grad()\n" in fixed(source)
+
+
+HOOKED = "import torch\nimport torch.nn as nn\nnet = nn.Linear(3, 2)\nacts = []\n"
+
+
+@pytest.mark.parametrize("hook, expected", [
+    # a lambda keeps its value: a forward hook that returns one replaces the module's output
+    ("net.register_forward_hook(lambda m, i, o: acts.append(o))\n",
+     "net.register_forward_hook(lambda m, i, o: (o.retain_grad() if o.requires_grad else None, acts.append(o))[1])\n"),
+    # a def: the guarded call goes first (after the docstring), with the body's indentation
+    ('def keep(m, i, out):\n  "Keep it."\n  acts.append(out)\nnet.register_forward_hook(keep)\n',
+     'def keep(m, i, out):\n  "Keep it."\n  if out.requires_grad:\n    out.retain_grad()\n  acts.append(out)\n'
+     'net.register_forward_hook(keep)\n'),
+])
+def test_forward_hook_output_retains_in_the_hook(hook, expected):
+    tail = "net(torch.ones(1, 3)).sum().backward()\nprint(acts[0].grad)\n"
+    (diagnostic,) = lint_source(HOOKED + hook + tail)
+    assert diagnostic.fix is not None and "in the forward hook" in diagnostic.fix.message
+    assert fixed(HOOKED + hook + tail) == HOOKED + expected + tail
+
+
+def test_no_hook_fix_when_the_read_comes_before_the_backward():
+    source = HOOKED + ("net.register_forward_hook(lambda m, i, o: acts.append(o))\n"
+                       "loss = net(torch.ones(1, 3)).sum()\nprint(acts[0].grad)\nloss.backward()\n")
+    (diagnostic,) = lint_source(source)
+    assert diagnostic.fix is None and "no backward() runs after" in diagnostic.message
+
+
+def test_a_hook_registered_with_keywords_is_not_followed():
+    # with_kwargs=True passes (module, args, kwargs, output): the analysis does not guess
+    source = HOOKED + ("net.register_forward_hook(lambda m, a, k, o: acts.append(o), with_kwargs=True)\n"
+                       "net(torch.ones(1, 3)).sum().backward()\nprint(acts[0].grad)\n")
+    assert lint_source(source) == []
+
+
+SUBCLASS = "import torch\n\n\nclass T(torch.Tensor):\n    {body}\n\n\n"
+
+
+@pytest.mark.parametrize("body, fixable", [
+    ("pass", True),
+    ("def __new__(cls, data):\n        return data.as_subclass(cls)", False),  # made its own way
+    ("@classmethod\n    def __torch_function__(cls, f, types, args=(), kwargs=None):\n"
+     "        return super().__torch_function__(f, types, args, kwargs or {})", False),
+])
+def test_subclass_wrap_fix_only_for_a_plain_subclass(body, fixable):
+    source = SUBCLASS.format(body=body) + \
+        "w = T(torch.ones(3, requires_grad=True))\n(w * 2).sum().backward()\nprint(w.grad)\n"
+    fixes = [d.fix for d in lint_source(source) if d.fix is not None]
+    assert bool(fixes) == fixable
+    if fixable:
+        assert "w = T(torch.ones(3)).requires_grad_()\n" in fixed(source)
+
+
+@pytest.mark.parametrize("body, expected", [
+    # made in a dict or tuple literal: retained where the literal holds it
+    ('d = {"h": x * 2, "n": 1}\nd["h"].sum().backward()\nprint(d["h"].grad)\n',
+     'd = {"h": x * 2, "n": 1}\nd["h"].retain_grad()\nd["h"].sum().backward()\nprint(d["h"].grad)\n'),
+    ("p = (x, x * 2)\np[1].sum().backward()\nprint(p[1].grad)\n",
+     "p = (x, x * 2)\np[1].retain_grad()\np[1].sum().backward()\nprint(p[1].grad)\n"),
+    # made before: retained where it was made, not in the literal
+    ("h = x * 2\nd = {'h': h}\nh.sum().backward()\nprint(d['h'].grad)\n",
+     "h = x * 2\nh.retain_grad()\nd = {'h': h}\nh.sum().backward()\nprint(d['h'].grad)\n"),
+])
+def test_retain_fixes_in_literals(body, expected):
+    assert fixed(HEAD + body) == HEAD + expected
+
+
+def test_a_literal_in_a_function_gets_the_guarded_call():
+    source = HEAD + 'def f(t):\n    d = {"h": t * 2}\n    d["h"].sum().backward()\n    return d["h"].grad\nf(x)\n'
+    assert '    d = {"h": t * 2}\n    if d["h"].requires_grad:\n        d["h"].retain_grad()\n' in fixed(source)
+
+
+RECORD = "from dataclasses import dataclass\n\n\n@dataclass\nclass Out:\n    h: torch.Tensor\n{extra}\n\n"
+
+
+@pytest.mark.parametrize("extra, fixable", [
+    ("", True),
+    ("\n    def __post_init__(self):\n        self.h = self.h * 1", False),  # stores another tensor
+])
+def test_retain_fix_in_a_record_field(extra, fixable):
+    source = HEAD + RECORD.format(extra=extra) + "o = Out(x * 2)\no.h.sum().backward()\nprint(o.h.grad)\n"
+    text = fixed(source)
+    assert ("o = Out(x * 2)\no.h.retain_grad()\n" in text) == fixable

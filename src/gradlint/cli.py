@@ -373,7 +373,7 @@ def run(paths: List[str], resolver: Resolver, cli_unsafe: Optional[bool], *, fix
         diffs = []
         would_fix = 0
         for path, result in zip(to_fix, fix_files(to_fix, resolver.settings_for, unsafe_for, write=not diff,
-                                                  jobs=jobs)):
+                                                  jobs=jobs, use_cache=use_cache)):
             if result.error:
                 click.echo(f"error: Failed to fix {path}: {result.error}", err=True)
             by_file[path] = result.diagnostics

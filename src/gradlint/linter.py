@@ -212,14 +212,15 @@ class FixResult:
     written: bool = False
 
 
-def fix_source(source: Source, settings=None, unsafe: bool = False):
+def fix_source(source: Source, settings=None, unsafe: bool = False, linted: Optional[LintResult] = None):
     """Apply fixes round after round until none applies (each round re-lints the result).
+    `linted`: the source's lint result when the caller has it (from the cache), else it is linted.
 
     Returns (fixed source, number of findings fixed, what remains as a LintResult, error or None).
     Every fix was checked on its own (`lint_program`); fixes that break the syntax only together
     are applied one per round. Fixes that do not settle are gradlint's bug: reported, and nothing
     is changed."""
-    result = original = lint_program(source, settings)
+    result = original = linted if linted is not None else lint_program(source, settings)
     current, fixed = source, 0
     seen = {current.program.text}
     for _round in range(MAX_FIX_ROUNDS):
@@ -255,14 +256,16 @@ def fix_text(text: str, filename: str, settings=None, unsafe: bool = False):
     return fixed.text, count, remaining.to_source(), problem
 
 
-def fix_bytes(data: bytes, filename: str, settings=None, unsafe: bool = False) -> FixResult:
+def fix_bytes(data: bytes, filename: str, settings=None, unsafe: bool = False,
+              linted: Optional[LintResult] = None) -> FixResult:
     """Fix a file's bytes in memory; nothing is written. Bytes outside the edits stay as they were
-    (line endings, BOM, encoding cookie, a notebook's JSON layout)."""
+    (line endings, BOM, encoding cookie, a notebook's JSON layout). `linted`: their lint result
+    under the same name and settings, when known (see fix_source)."""
     try:
         source = load(data, filename)
     except SourceError as exc:
         return FixResult(filename, data, diagnostics=[exc.diagnostic])
-    fixed, count, remaining, problem = fix_source(source, settings, unsafe)
+    fixed, count, remaining, problem = fix_source(source, settings, unsafe, linted)
     result = FixResult(filename, data, fixed_count=count, diagnostics=remaining.to_source(), error=problem)
     if fixed is not source:
         try:

@@ -172,10 +172,17 @@ def index_entry(stat: os.stat_result, digest: str, verdict: str) -> list:
 
 
 def fix_files(files: Sequence[str], settings_for: Callable[[str], Any], unsafe_for: Callable[[str], bool], *,
-              write: bool = True, jobs: Optional[int] = None) -> List[Any]:
+              write: bool = True, jobs: Optional[int] = None, use_cache: bool = False,
+              cache_root: Optional[str] = None) -> List[Any]:
     """Fix `files` (a `linter.FixResult` each, in the order given): the fixing runs in the worker
-    pool as linting does; the writing happens here, one file after the other."""
+    pool as linting does; the writing happens here, one file after the other. The first lint of a
+    file comes from the result cache when it holds the file's bytes (the lint before `--fix` has
+    just put it there); only the rounds after a fix analyse again."""
     from .linter import FixResult, fix_bytes, write_fixed
+    store = entry_key = None
+    if use_cache:
+        from .cache import Cache, entry_key
+        store = Cache(cache_root)
     results: List[Any] = [None] * len(files)
     with _Scheduler(jobs, fix_bytes, lambda item: item[1:]) as scheduler:
         for position, path in enumerate(files):
@@ -186,8 +193,10 @@ def fix_files(files: Sequence[str], settings_for: Callable[[str], Any], unsafe_f
                 results[position] = FixResult(path, b"", diagnostics=[_read_error(path, exc)])
                 continue
             settings = settings_for(path)
-            scheduler.add((position, data, path, settings, unsafe_for(path)), len(files) - position - 1, len(data))
-        for (position, data, path, settings, _unsafe), result in scheduler.results():
+            linted = store.get(entry_key(data, path, settings), path) if store is not None else None
+            scheduler.add((position, data, path, settings, unsafe_for(path), linted), len(files) - position - 1,
+                          len(data))
+        for (position, data, path, settings, _unsafe, _linted), result in scheduler.results():
             results[position] = write_fixed(path, result, settings) if write else result
     return results
 

@@ -80,7 +80,7 @@ class CallsMixin(TorchCallsMixin, InliningMixin, BuiltinCallsMixin, NumpyCallsMi
         if kind is Kind.BACKWARD:
             self.run_backward(node, args, kwargs, inputs_position=3, roots=receiver)
         if name == api.FORWARD_HOOK_REGISTRATION:
-            self.register_hook(receiver, node, args)
+            self.register_hook(receiver, node, args, kwargs)
             return UNKNOWN
         module_member = api.module_member(name)
         if module_member is not None and (module_member.training is not None or module_member.any_mode):

@@ -41,6 +41,8 @@ class InliningMixin(HostBase):
                     self.inline(fobj, node, args, kwargs, self_value=frozenset({instance}))
         elif cls.fields is not None and self.class_lookup(cls, "__post_init__") is None:
             self.store_fields(instance, cls.fields, args, kwargs)
+            if self.plain_fields(cls):
+                instance.plain_fields = True
         elif args or kwargs or not self.class_is_known(cls):
             # A generated __init__ we do not model keeps its arguments where we can't see.
             self.escape_arguments(args, kwargs)
@@ -75,12 +77,20 @@ class InliningMixin(HostBase):
         cls.bases, cls.namespace, cls.fields, cls.named_tuple = (), {}, fields, True
         return frozenset({cls})
 
+    def plain_fields(self, cls: Obj) -> bool:
+        """Reading a field of the record gives what was stored (no __getattr__, __getattribute__
+        or method of a field's name)."""
+        if any(self.class_lookup(cls, name) is not None for name in ("__getattr__", "__getattribute__")):
+            return False
+        return not any(o.sort is T.FUNCTION for name in cls.fields or () for o in self.class_lookup(cls, name) or ())
+
     def namespace_instance(self, node, args: Args, kwargs: Kwargs) -> Value:
         """`types.SimpleNamespace(h=t)`: an object whose attributes are its keyword arguments."""
         if args or "**" in kwargs:
             self.escape_arguments(args, kwargs)
             return UNKNOWN
         instance = self.site_obj(node, T.INSTANCE, label="SimpleNamespace")
+        instance.plain_fields = True
         for name, (_node, value) in kwargs.items():
             self.set_attribute(instance, name, value)
         return frozenset({instance})

@@ -238,6 +238,7 @@ class StatementsMixin(HostBase):
         if isinstance(target, ast.Name):
             self.bind_name(target.id, value)
             self.record_binding(value, stmt, target.id, target)
+            self.record_element_bindings(value, stmt, target)
         elif isinstance(target, (ast.Tuple, ast.List)):
             self.bind_unpacked(target.elts, value, stmt)
         elif isinstance(target, ast.Attribute):
@@ -257,6 +258,38 @@ class StatementsMixin(HostBase):
                 return
         elif not isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.For, ast.AsyncFor)):
             return
+        self.note_binding(value, stmt, text, node, made_here)
+
+    def record_element_bindings(self, value: Value, stmt, target: ast.Name) -> None:
+        """`data = {"x": h * 2}`, `pair = (h * 2, y)`, `out = Output(logits=h * 2)`: a tensor the
+        statement makes and puts at a literal key or position of the literal it binds, or in a field
+        of the record it makes, is bound there too (`data["x"]`, `pair[0]`, `out.logits`)."""
+        literal = getattr(stmt, "value", None)
+        if not (isinstance(stmt, (ast.Assign, ast.AnnAssign)) and len(value) == 1):
+            return
+        (container,) = value
+        if isinstance(literal, ast.Call) and container.sort is T.INSTANCE and container.node is literal \
+                and container.plain_fields:
+            for name in sorted(self.state.get((ATTRIBUTE_NAMES, container)) or ()):
+                item = self.state.get((ATTRIBUTE, container, name)) or NOTHING
+                if len(item) == 1:
+                    self.note_binding(item, stmt, f"{target.id}.{name}", target, suffix=f".{name}")
+            return
+        if not isinstance(literal, (ast.Dict, ast.Tuple, ast.List)):
+            return
+        shape = self.shape(container) if container.sort in (T.DICT, T.TUPLE, T.LIST) else None
+        if shape is None or shape.items is None:
+            return
+        keys = shape.keys if container.sort is T.DICT else range(len(shape.items))
+        for key, item in zip(keys or (), shape.items):
+            suffix = subscript_text(key)
+            if suffix is not None and len(item) == 1:
+                self.note_binding(item, stmt, target.id + suffix, target, suffix=suffix)
+
+    def note_binding(self, value: Value, stmt, text: str, node=None, made_here: bool = False,
+                     suffix: str = "") -> None:
+        """Add a Binding record (`stmt` bound `value` to `text`) to each non-leaf in `value`; `stmt`
+        may also be a forward hook (a def or lambda) whose output parameter `text` is."""
         if self.unit is not None:
             return  # in another module: no fix goes there
         sure = all(o.sort is T.TENSOR and self.tensor_state(o).leaf == {Leaf.NONLEAF} for o in value)
@@ -272,7 +305,7 @@ class StatementsMixin(HostBase):
                                                           for b in state.binding):
                     in_time = state.created_epoch == epoch.count and state.created_epoch >= epoch.floor
                     binding = Binding(stmt, text, sure, stmt.lineno, in_time, stmt.col_offset,
-                                      made_here or state.birth > self.statement_births, tensors, node)
+                                      made_here or state.birth > self.statement_births, tensors, node, suffix)
                     self.set_tensor_state(obj, state.with_(binding=state.binding + (binding,)))
 
     def bind_unpacked(self, targets, value: Value, stmt) -> None:
@@ -768,3 +801,11 @@ class StatementsMixin(HostBase):
         return any(o.sort is T.CONST and api.kind_of(o.qualname) is api.Kind.DATACLASS_DECORATOR
                    for o in self.eval(target))
 
+
+def subscript_text(key) -> Optional[str]:
+    """`["name"]` or `[0]` for a literal key, as a subscript can be written; None for other keys."""
+    if isinstance(key, bool) or not isinstance(key, (int, str)):
+        return None
+    if isinstance(key, str) and not (key.isprintable() and '"' not in key and "\\" not in key):
+        return None
+    return f'["{key}"]' if isinstance(key, str) else f"[{key}]"

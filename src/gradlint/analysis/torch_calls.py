@@ -60,12 +60,14 @@ class TorchCallsMixin(HostBase):
             self.state.set(key, value)
         return value
 
-    def register_hook(self, receiver: Value, node, args: Args) -> None:
+    def register_hook(self, receiver: Value, node, args: Args, kwargs: Kwargs) -> None:
         """`module.register_forward_hook(fn)`: fn runs on each output of that module (from here
-        on, on this path: the registered hooks live in the flow state)."""
+        on, on this path: the registered hooks live in the flow state). With keywords
+        (`with_kwargs=True` changes the hook's parameters, `prepend=True` the order) it is not
+        followed."""
         hook = args[0][1] if args else UNKNOWN
         modules = [o for o in receiver if o.sort in (T.TORCH_MODULE, T.INSTANCE)]
-        if modules and len(modules) == len(receiver) and all(o.sort is T.FUNCTION for o in hook):
+        if modules and not kwargs and len(args) == 1 and len(modules) == len(receiver) and all(o.sort is T.FUNCTION for o in hook):
             for module in modules:
                 hooks = self.state.get((HOOKS, module)) or Hooks()
                 if len(modules) > 1:  # registered on one of them: on the other, not
@@ -83,6 +85,8 @@ class TorchCallsMixin(HostBase):
         for hook in hooks.items:
             inputs = frozenset({self.new_container(node, T.TUPLE, Shape(tuple(v for _, v in args)), key="hook")})
             result = NOTHING
+            if len(hook) == 1:
+                self.bind_hook_output(next(iter(hook)), output)
             for fobj in hook:
                 result |= self.inline(fobj, node, [(node, frozenset({module})), (node, inputs), (node, output)], {})
             replaced = frozenset(o for o in result if not (o.sort is T.CONST and o.const is None))
@@ -92,6 +96,17 @@ class TorchCallsMixin(HostBase):
                 not self.file.forward_hook_sites <= self.resolved_hook_sites:
             self.escape(output)  # a hook we cannot see (or not yet registered where it runs) may retain it
         return output
+
+    def bind_hook_output(self, fobj: Obj, output: Value) -> None:
+        """The hook is where its output may retain grad: it runs on the output as the module makes
+        it, before anything else sees it (a Binding on the hook, for the retain fix)."""
+        fnode = fobj.node
+        if not isinstance(fnode, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            return
+        params = fnode.args.posonlyargs + fnode.args.args
+        index = 2 + (fobj.bound_self is not None)  # (module, inputs, output) after a bound self
+        if len(params) > index:
+            self.note_binding(output, fnode, params[index].arg, params[index])
 
     def torch_call(self, q: str, node, args: Args, kwargs: Kwargs) -> Value:
         spec = api.function(q)

@@ -98,6 +98,7 @@ class Obj:
     fields: Optional[List[str]] = None  # a record class's (dataclass, namedtuple) __init__ fields
     is_module: bool = False  # an nn.Module subclass, or an instance of one
     named_tuple: bool = False  # a namedtuple class (its instances are tuples of their fields)
+    plain_fields: bool = False  # a record instance whose fields read back what was stored (fixes/retain.py)
     # functions (FUNCTION)
     closure: Any = None  # the frames.Frame the function was defined in (None: the module's)
     bound_self: Optional[Value] = None  # a bound method's instance
@@ -140,6 +141,7 @@ class Binding:
     fresh: bool = False  # the statement made the tensor: every path that has it passed here first
     tensors: bool = False  # every value bound there is a tensor (in every run the analysis saw)
     node: Any = field(default=None, compare=False)  # the target (fixes copy its exact source)
+    suffix: str = ""  # the tensor is held at this key or position of what the target names (`["h"]`)
 
 
 NOT_RETAINED = frozenset({Retain.NO})  # (a path without a retain_grad() keeps the other's retain count)

@@ -39,6 +39,8 @@ def moved_leaf_fix(finding, source: SourceText, module: Optional[ast.Module] = N
         return None
     tree = parsed_source(source, module)
     move = tree.locate(why.node) if tree is not None and why is not None else None
+    if isinstance(move, ast.Call) and plain_subclass(tree, move.func):
+        return subclass_fix(tree, finding, source, move)
     if not (isinstance(move, ast.Call) and isinstance(move.func, ast.Attribute)):
         return None
     chain = chain_top(tree, move)
@@ -59,6 +61,60 @@ def moved_leaf_fix(finding, source: SourceText, module: Optional[ast.Module] = N
     end = end_of(source, chain)
     edits = tuple(sorted(removal + [Edit(end, end, ".requires_grad_()")], key=lambda e: (e.start, e.end)))
     return Fix(applicability, f"Ask for grad after the move: `{short_move(move)}.requires_grad_()`", edits)
+
+
+def subclass_fix(tree: Parsed, finding, source: SourceText, wrap: ast.Call) -> Optional[Fix]:
+    """`Tagged(torch.randn(3, requires_grad=True))` -> `Tagged(torch.randn(3)).requires_grad_()`:
+    the wrapped tensor is the leaf (same values; the class is a plain subclass, see
+    plain_subclass)."""
+    if len(wrap.args) != 1 or wrap.keywords or not is_factory_call(wrap.args[0]):
+        return None
+    chain = chain_top(tree, wrap)
+    if not holds_chain(tree, finding, chain, source):
+        return None
+    removal = keyword_removal(source, wrap.args[0])
+    verdict = leaf_safety(source, chain, tree.tree)
+    if removal is None or verdict.mutated:
+        return None
+    end = end_of(source, chain)
+    return Fix(SAFE if verdict.clear else UNSAFE,
+               f"Ask for grad after wrapping: `{wrap.func.id}(...).requires_grad_()`",
+               (removal, Edit(end, end, ".requires_grad_()")))
+
+
+TENSOR_HOOKS = frozenset({"__new__", "__init__", "__torch_function__", "__torch_dispatch__",
+                          "requires_grad_", "__init_subclass__"})
+
+
+def plain_subclass(tree: Parsed, func: ast.expr) -> bool:
+    """`func` names a class the module defines once, at its top level, as a direct subclass of
+    `torch.Tensor` (or `Tensor`) with nothing that changes how it is made or how its methods run:
+    no `__new__`, `__init__`, `__torch_function__`, `__torch_dispatch__`, `requires_grad_`, no
+    decorator or metaclass, and no other binding of the name. Then `C(t)` is torch's own wrap."""
+    if not isinstance(func, ast.Name):
+        return False
+    classes = [c for c in tree.tree.body if isinstance(c, ast.ClassDef) and c.name == func.id]
+    if len(classes) != 1:
+        return False
+    (cls,) = classes
+    if cls.decorator_list or cls.keywords or len(cls.bases) != 1 or not is_tensor_class(cls.bases[0]):
+        return False
+    if any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name in TENSOR_HOOKS
+           or isinstance(n, ast.Name) and n.id in TENSOR_HOOKS for n in ast.walk(cls)):
+        return False
+    bindings = [n for n in ast.walk(tree.tree) if isinstance(n, ast.Name) and n.id == func.id
+                and not isinstance(n.ctx, ast.Load)]
+    bindings += [n for n in ast.walk(tree.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                   ast.ClassDef, ast.alias))
+                 and (getattr(n, "name", None) == func.id or getattr(n, "asname", None) == func.id)
+                 and n is not cls]
+    return not bindings and not any(isinstance(n, (ast.Global, ast.Nonlocal)) and func.id in n.names
+                                    for n in ast.walk(tree.tree))
+
+
+def is_tensor_class(node: ast.expr) -> bool:
+    return (isinstance(node, ast.Attribute) and node.attr == "Tensor" and isinstance(node.value, ast.Name)
+            and node.value.id == "torch") or (isinstance(node, ast.Name) and node.id == "Tensor")
 
 
 def chain_top(tree: Parsed, move: ast.Call) -> ast.expr:

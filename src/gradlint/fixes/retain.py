@@ -23,12 +23,13 @@ from typing import Dict, List, Optional, Tuple
 from ..analysis.facts import GradRead
 from ..analysis.source import SourceText
 from ..diagnostic import SAFE, UNSAFE, Edit, Fix
-from .text import (Layout, exact, insert_after, insert_before, insert_lines_after, layout, stands_alone,
-                   starts_line, statement_deletion)
+from .text import (Layout, end_of, exact, insert_after, insert_before, insert_lines_after, layout,
+                   start_of, stands_alone, starts_line, statement_deletion)
 
 ASSIGNMENTS = (ast.Assign, ast.AnnAssign)
 LOOPS = (ast.For, ast.AsyncFor)
 WALRUS_STATEMENTS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr)
+HOOKS = (ast.FunctionDef, ast.Lambda)  # a forward hook: retained as it receives its output
 
 
 def chosen_bindings(read) -> list:
@@ -89,7 +90,9 @@ def retain_plan(read: GradRead, source: SourceText, tree: Optional[ast.Module]) 
             verb = "Move"
     guarded = any(site.guarded for site in sites.values())
     where_to = " (if it requires grad)" if guarded else ""
-    return Fix(SAFE if safe else UNSAFE, f"{verb} `{targets}.retain_grad()`{where_to} where it is assigned",
+    place = "in the forward hook that receives it" if all(site.hook for site in sites.values()) \
+        else "where it is assigned"
+    return Fix(SAFE if safe else UNSAFE, f"{verb} `{targets}.retain_grad()`{where_to} {place}",
                tuple(sorted(edits, key=lambda e: (e.start, e.end)))), None
 
 
@@ -129,7 +132,9 @@ def target_text(source: SourceText, binding) -> Optional[str]:
     attributes and subscripts of names with constant or name indices, on one line."""
     node = binding.node
     if isinstance(node, ast.Name):
-        return node.id
+        return node.id + getattr(binding, "suffix", "")  # `data["x"]` of `data = {"x": h * 2}`
+    if isinstance(node, ast.arg):
+        return node.arg  # a forward hook's output parameter
     if not isinstance(node, (ast.Attribute, ast.Subscript)) or node.lineno != node.end_lineno:
         return None
     if not pure(node):
@@ -160,6 +165,8 @@ def simple_index(node) -> bool:
 def placeable(binding, where: Layout) -> bool:
     """The statement is one a call can follow (or, for a loop, start the body of)."""
     statement = where.find(binding.statement)
+    if isinstance(statement, HOOKS):
+        return hook_parameter(statement, binding.node) is not None
     if isinstance(statement, LOOPS):
         return is_target_of(where, binding.node, statement)
     if isinstance(statement, WALRUS_STATEMENTS):
@@ -241,6 +248,7 @@ class Site:
         self.records: list = []
         self.text = ""
         self.guarded = False
+        self.hook = isinstance(self.statement, HOOKS)
 
     @property
     def anchor(self):
@@ -251,6 +259,8 @@ class Site:
         bound a non-leaf requiring grad; else the guarded call (on lines of its own) where every run
         bound a tensor; else the plain call, unsafe."""
         statement = self.statement
+        if self.hook:
+            return self.hook_edit(source, where)
         loop = isinstance(statement, LOOPS)
         block_statement = statement.body[0] if loop else statement  # the block the call goes in
         self.text = target_text(source, self.binding) or ""
@@ -268,6 +278,40 @@ class Site:
         if room:
             return insert_lines_after(source, statement, lines), safe
         return insert_after(source, statement, lines[0]), safe
+
+
+    def hook_edit(self, source: SourceText, where: Layout) -> Tuple[Optional[Edit], bool]:
+        """Retain the output first thing in the hook, guarded (the model may run under no_grad): in
+        a def, the guarded call before the first statement (after a docstring); in a lambda, the
+        body becomes `(o.retain_grad() if o.requires_grad else None, body)[1]`, which keeps the
+        body's value (a forward hook that returns a value replaces the module's output). Only where
+        every output the hook received was a tensor (`o.requires_grad` of a tuple raises)."""
+        if not all(record.tensors for record in self.records):
+            return None, False
+        self.text, self.guarded = self.binding.node.arg, True
+        call = f"{self.text}.retain_grad()"
+        hook = self.statement
+        if isinstance(hook, ast.Lambda):
+            body = exact(source, hook.body)
+            if isinstance(hook.body, ast.NamedExpr):
+                body = f"({body})"
+            start, end = start_of(source, hook.body), end_of(source, hook.body)
+            return Edit(start, end, f"({call} if {self.text}.requires_grad else None, {body})[1]"), True
+        first = hook.body[0]
+        docstring = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+            and isinstance(first.value.value, str)
+        following = hook.body[1] if docstring and len(hook.body) > 1 else None if docstring else first
+        lines = [f"if {self.text}.requires_grad:", where.block_unit(source, first) + call]
+        if following is not None:
+            return (insert_before(source, following, lines) if starts_line(source, following) else None), True
+        return (insert_lines_after(source, first, lines) if stands_alone(source, first) else None), True
+
+
+def hook_parameter(hook, parameter) -> Optional[ast.arg]:
+    """The hook's own parameter of that name (positional), when the hook is a plain def or lambda."""
+    if parameter is None or not isinstance(parameter, ast.arg):
+        return None
+    return next((p for p in hook.args.posonlyargs + hook.args.args if p.arg == parameter.arg), None)
 
 
 # -- the late call ----------------------------------------------------------------------------
