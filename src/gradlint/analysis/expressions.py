@@ -619,9 +619,11 @@ class ExpressionsMixin(HostBase):
                 leaf.add(Leaf.PLAIN)
         devices = {o.device for o in tensors}
         dtypes = {o.dtype for o in tensors}
-        if not dtypes <= api.FLOAT_DTYPES or self.has_array(operands) or \
+        if not dtypes <= api.FLOAT_DTYPES or self.has_array(operands) or self.file.autocast_possible or \
                 any(o.sort is T.UNKNOWN for v in operands for o in v):
-            dtypes = {None}  # int tensors divided give floats; arrays (or unknowns) promote like tensors
+            # int tensors divided give floats; arrays (or unknowns) promote like tensors; autocast
+            # may compute in a lower precision
+            dtypes = {None}
         why = None
         if Leaf.NONLEAF in leaf:
             why = Why(node.lineno, node.col_offset, f"`{text}` on line {node.lineno} computed it",

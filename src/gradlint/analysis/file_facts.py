@@ -16,6 +16,7 @@ from . import torch_api as api
 FREEZE = api.REQUIRES_GRAD  # `requires_grad_(False)`, `.requires_grad = False`, `Parameter(..., requires_grad=False)`
 (MODULE_HOOK,) = api.short_names(api.Kind.GLOBAL_FORWARD_HOOK)  # every module's output may be retained
 DEFAULT_CHANGER_NAMES = api.short_names(api.Kind.DEFAULT_CHANGER)
+AUTOCAST_NAMES = api.short_names(api.Kind.AUTOCAST)
 PARAMETER_CONSTRUCTORS = api.short_names(api.Kind.PARAMETER) | api.short_names(api.Kind.UNINITIALIZED_PARAMETER)
 # Text that any freeze the tree could hold must contain (a superset: `requires_grad=True`,
 # `.requires_grad_()` and reads in an `if` test or a call argument never match): a call of the
@@ -80,6 +81,15 @@ class FileFacts:
         if not any(name in self.text for name in DEFAULT_CHANGER_NAMES):
             return False
         return any(_name_of(node) in DEFAULT_CHANGER_NAMES for node in ast.walk(self.tree))
+
+
+    @cached_property
+    def autocast_possible(self) -> bool:
+        """Some code may run under autocast: what an op computes may be of a lower precision than
+        its inputs, so results' dtypes are not known."""
+        if not any(name in self.text for name in AUTOCAST_NAMES):
+            return False
+        return any(_name_of(node) in AUTOCAST_NAMES for node in ast.walk(self.tree))
 
 
 _FREEZING = (ast.Call, ast.Assign, ast.AugAssign, ast.AnnAssign)

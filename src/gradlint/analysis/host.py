@@ -48,6 +48,9 @@ class WideFacts(Protocol):
     @property
     def defaults_changed(self) -> bool: ...
 
+    @property
+    def autocast_possible(self) -> bool: ...
+
 
 class HostState:
     """The interpreter's attributes (set in Interpreter.__init__). A plain class, not a Protocol: a

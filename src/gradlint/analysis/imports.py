@@ -103,6 +103,10 @@ class ProgramFacts:
     def defaults_changed(self) -> bool:
         return any(f.defaults_changed for f in self.all)
 
+    @property
+    def autocast_possible(self) -> bool:
+        return any(f.autocast_possible for f in self.all)
+
 
 def is_main_guard(stmt: ast.stmt) -> bool:
     """`if __name__ == "__main__":` — false in an imported module."""

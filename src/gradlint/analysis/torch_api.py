@@ -32,6 +32,7 @@ class Kind(enum.Enum):
     GRAD_MODE = "a grad-mode context or decorator"
     SET_GRAD_ENABLED = "torch.set_grad_enabled(mode)"
     DEFAULT_CHANGER = "changes the default dtype or device"
+    AUTOCAST = "a context in which ops may compute in a lower precision (mixed precision)"
     NONDIFFERENTIABLE = "the result never requires grad"
     DIFFERENTIABLE = "the result requires grad when an input does"
     MAYBE_IDENTITY = "returns its input itself in some cases, else a copy"
@@ -242,6 +243,7 @@ _declare("torch.enable_grad torch.autograd.enable_grad", Spec(Kind.GRAD_MODE, gr
 _declare("torch.set_grad_enabled torch.autograd.set_grad_enabled", Spec(Kind.SET_GRAD_ENABLED))
 _declare("torch.set_default_dtype torch.set_default_device torch.set_default_tensor_type",
          Spec(Kind.DEFAULT_CHANGER))
+_declare("torch.autocast torch.amp.autocast torch.cuda.amp.autocast torch.cpu.amp.autocast", Spec(Kind.AUTOCAST))
 
 # ------------------------------------------------------------------ torch functions
 _DIFFERENTIABLE = """abs absolute acos acosh add addbmm addcdiv addcmul addmm addmv addr amax amin

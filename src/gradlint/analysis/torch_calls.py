@@ -786,12 +786,21 @@ class TorchCallsMixin(HostBase):
                 child = self.source.segment(node.func) + "".join(f"[{i}]" for i in self.child_path)
                 call = f"`{child}` in {call}"
             why = self.why(node, f"{call} on line {node.lineno} is the output of a module with parameters")
-            # a layer runs only on the device of its input: the output is there too
-            devices = {o.device for value in inputs for o in value if o.sort is T.TENSOR}
-            device = devices.pop() if len(devices) == 1 else None
             return frozenset({self.new_tensor(node, {Leaf.NONLEAF}, why, key=key, inputs=self.graph_inputs(graph),
-                                              closed=self.graph_closed(graph), device=device)})
+                                              closed=self.graph_closed(graph), **self.layer_placement(inputs))})
         return self.op_result(node, inputs, self.source.segment(node), key=key)
+
+    def layer_placement(self, inputs) -> dict:
+        """A layer runs only where its input is and only on its parameters' dtype: its output has
+        the device and the (float) dtype its tensor inputs share (not under autocast)."""
+        tensors = [o for value in inputs for o in value]
+        if not tensors or any(o.sort is not T.TENSOR for o in tensors):
+            return {}
+        devices = {o.device for o in tensors}
+        dtypes = {o.dtype for o in tensors}
+        dtype = dtypes.pop() if len(dtypes) == 1 else None
+        return {"device": devices.pop() if len(devices) == 1 else None,
+                "dtype": dtype if dtype in api.FLOAT_DTYPES and not self.file.autocast_possible else None}
 
     def module_method(self, module: Obj, name: str, node, args: Args, kwargs: Kwargs) -> Value:
         spec = api.module_member(name)
@@ -947,5 +956,5 @@ FUNCTION_HANDLERS = {
 }
 # Kinds whose calls give an unknown result (without escaping their arguments).
 UNFOLLOWED = frozenset({Kind.UNMODELLED, Kind.DTYPE, Kind.MODULE_BASE, Kind.TRANSPARENT_DECORATOR,
-                        Kind.DEFAULT_CHANGER, Kind.UNINITIALIZED_PARAMETER, Kind.GLOBAL_FORWARD_HOOK,
+                        Kind.DEFAULT_CHANGER, Kind.AUTOCAST, Kind.UNINITIALIZED_PARAMETER, Kind.GLOBAL_FORWARD_HOOK,
                         Kind.MAYBE_IDENTITY})
