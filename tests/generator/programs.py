@@ -294,7 +294,7 @@ class Generator:
 
         def effect(st, name=name, src=src, then_rg=then_rg):
             a = st.get(src)
-            st.vars[name] = Tensor(then_rg, True, a.shape, a.dtype)
+            st.vars[name] = Tensor(then_rg, True, a.shape, a.dtype, a.contiguous)  # detach() keeps the strides
         return Stmt([f"{name} = {expr}"], effect)
 
     @_on_a_tensor()
@@ -510,7 +510,7 @@ class Generator:
             elif helper == "total":
                 st.vars[name] = st.result([a], (), a.dtype)
             elif helper == "detached":
-                st.vars[name] = Tensor(False, True, a.shape, a.dtype)
+                st.vars[name] = Tensor(False, True, a.shape, a.dtype, a.contiguous)
             elif helper == "to_double":
                 st.vars[name] = a if a.dtype == F64 else st.result([a], a.shape, F64)
         return Stmt([f"{name} = {helper}({src})"], effect)
