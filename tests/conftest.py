@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-PROBE = Path(__file__).parent / "runtime_probe.py"
+# tests/runtime_probe.py warmed up (torch's lazy optimizer imports done once in the parent, not once
+# per forked script): the same probe, the same results.
+PROBE = Path(__file__).parent / "generator" / "probe_batch.py"
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -18,7 +20,7 @@ def pytest_addoption(parser):
 @pytest.fixture(scope="session")
 def probes():
     """What torch does in every runnable fixture and fix snapshot, by path: probed once, in one
-    process that imports torch once (tests/runtime_probe.py, a forked child per script)."""
+    process per CPU that imports torch once (tests/runtime_probe.py, a forked child per script)."""
     torch = pytest.importorskip("torch")
     from fixture_marks import FIXTURES, read_fixture
     scripts = sorted(FIXTURES.glob("*.py"))
@@ -31,13 +33,14 @@ def probes():
 
 
 def run_probes(scripts) -> dict:
-    """Probe scripts in one process per CPU, each importing torch once (a forked child per script)."""
+    """Probe scripts in one process per CPU, each importing torch (and building its first optimizer)
+    once: a forked child per script."""
     scripts = list(scripts)
     if not scripts:
         return {}
     workers = max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2, 4))
     chunks = [scripts[index::workers] for index in range(workers)]
-    running = [subprocess.Popen([sys.executable, str(PROBE), "--many", *map(str, chunk)], stdout=subprocess.PIPE,
+    running = [subprocess.Popen([sys.executable, str(PROBE), *map(str, chunk)], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True) for chunk in chunks if chunk]
     results = {}
     for process in running:

@@ -20,9 +20,18 @@ SAMPLE_SEEDS = range(0, 300)
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
+def verdicts(tmp_path_factory):
+    """The sample's verdicts (by seed) and the regression programs' below (by view_root_key), probed in one
+    run: torch is imported once per probe process for the module, not once per test."""
     workdir = tmp_path_factory.mktemp("differential")
-    return {v.seed: v for v in run_sources({seed: generate(seed) for seed in SAMPLE_SEEDS}, str(workdir))}
+    sources = {seed: generate(seed) for seed in SAMPLE_SEEDS}
+    sources.update((view_root_key(name), VIEW_ROOT_PROGRAMS[name]) for name in VIEW_ROOT_PROGRAMS)
+    return {v.seed: v for v in run_sources(sources, str(workdir))}
+
+
+@pytest.fixture(scope="module")
+def sample(verdicts):
+    return {seed: verdicts[seed] for seed in SAMPLE_SEEDS}
 
 
 def test_every_generated_program_runs_under_torch(sample):
@@ -110,9 +119,14 @@ VIEW_ROOT_PROGRAMS = {
 }
 
 
+def view_root_key(name: str) -> str:
+    """The program's key in `verdicts` (and its file's name there: prog_<key>.py)."""
+    return f"view_root_{sorted(VIEW_ROOT_PROGRAMS).index(name)}"
+
+
 @pytest.mark.parametrize("name", sorted(VIEW_ROOT_PROGRAMS))
-def test_views_share_their_roots_autograd(name, tmp_path):
+def test_views_share_their_roots_autograd(name, verdicts):
     source = VIEW_ROOT_PROGRAMS[name]
-    (verdict,) = run_sources({0: source}, str(tmp_path))
+    verdict = verdicts[view_root_key(name)]
     assert verdict.agrees, verdict.describe()
     assert lint_source(source) == []
