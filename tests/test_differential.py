@@ -7,10 +7,14 @@ with the minimal program kept as a regression test.
 """
 from __future__ import annotations
 
+import shutil
+import tempfile
+
 import pytest
 
+import probing
 from generator.programs import generate
-from generator.runner import CATEGORIES, compare, gradlint_lines, run_sources
+from generator.runner import CATEGORIES, NO_RESULT, compare, gradlint_lines, write_sources
 from gradlint import lint_source
 
 torch = pytest.importorskip("torch")
@@ -18,15 +22,36 @@ torch = pytest.importorskip("torch")
 SAMPLE_SEEDS = range(0, 300)
 
 
+class SampleProbing:
+    """The sample's programs (by seed) and the regression programs' below (by view_root_key),
+    written to a folder and probed in one run, in the background (tests/probing.py)."""
+
+    def __init__(self):
+        self.workdir = tempfile.mkdtemp(prefix="gradlint_differential_")
+        self.sources = {seed: generate(seed) for seed in SAMPLE_SEEDS}
+        self.sources.update((view_root_key(name), VIEW_ROOT_PROGRAMS[name]) for name in VIEW_ROOT_PROGRAMS)
+        self.paths = write_sources(self.sources, self.workdir)
+        self.probing = probing.Probing(self.paths.values())
+
+    def verdicts(self) -> dict:
+        try:
+            probes = self.probing.results()
+            return {key: compare(key, path, self.sources[key], probes.get(path, NO_RESULT))
+                    for key, path in self.paths.items()}
+        finally:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def stop(self) -> None:
+        self.probing.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+probing.in_background("verdicts", SampleProbing)
+
 
 @pytest.fixture(scope="module")
-def verdicts(tmp_path_factory):
-    """The sample's verdicts (by seed) and the regression programs' below (by view_root_key), probed in one
-    run: torch is imported once per probe process for the module, not once per test."""
-    workdir = tmp_path_factory.mktemp("differential")
-    sources = {seed: generate(seed) for seed in SAMPLE_SEEDS}
-    sources.update((view_root_key(name), VIEW_ROOT_PROGRAMS[name]) for name in VIEW_ROOT_PROGRAMS)
-    return {v.seed: v for v in run_sources(sources, str(workdir))}
+def verdicts():
+    return probing.take("verdicts").verdicts()
 
 
 @pytest.fixture(scope="module")
