@@ -13,8 +13,9 @@ def pytest_addoption(parser):
     parser.addoption("--update-snapshots", action="store_true", help="rewrite tests/fixtures/*.fixed.py")
 
 
-def runnable_fixtures(torch) -> list:
+def runnable_fixtures() -> list:
     """Every fixture and fix snapshot that can run here (not those that need CUDA, without it)."""
+    import torch
     from fixture_marks import FIXTURES, read_fixture
     scripts = sorted(FIXTURES.glob("*.py"))
     originals = {p.name.replace(".fixed.py", ".py") for p in scripts}
@@ -25,12 +26,7 @@ def runnable_fixtures(torch) -> list:
     return runnable
 
 
-def start_fixture_probes():
-    import torch
-    return probing.Probing(runnable_fixtures(torch))
-
-
-probing.in_background("probes", start_fixture_probes)
+probing.in_background("probes", runnable_fixtures)
 
 
 def pytest_collection_finish(session):
@@ -48,4 +44,4 @@ def probes():
     """What torch does in every runnable fixture and fix snapshot, by path: probed once, started
     when the tests were collected (tests/probing.py)."""
     pytest.importorskip("torch")
-    return probing.take("probes").results()
+    return probing.results("probes")

@@ -22,36 +22,40 @@ torch = pytest.importorskip("torch")
 SAMPLE_SEEDS = range(0, 300)
 
 
-class SampleProbing:
+class SampleFiles:
     """The sample's programs (by seed) and the regression programs' below (by view_root_key),
-    written to a folder and probed in one run, in the background (tests/probing.py)."""
+    written to a folder for the probe, which runs them in the background (tests/probing.py)."""
 
     def __init__(self):
-        self.workdir = tempfile.mkdtemp(prefix="gradlint_differential_")
-        self.sources = {seed: generate(seed) for seed in SAMPLE_SEEDS}
-        self.sources.update((view_root_key(name), VIEW_ROOT_PROGRAMS[name]) for name in VIEW_ROOT_PROGRAMS)
-        self.paths = write_sources(self.sources, self.workdir)
-        self.probing = probing.Probing(self.paths.values())
+        self.workdir = None
+        self.sources, self.paths = {}, {}
 
-    def verdicts(self) -> dict:
-        try:
-            probes = self.probing.results()
-            return {key: compare(key, path, self.sources[key], probes.get(path, NO_RESULT))
-                    for key, path in self.paths.items()}
-        finally:
+    def write(self) -> list:
+        if self.workdir is None:
+            self.workdir = tempfile.mkdtemp(prefix="gradlint_differential_")
+            self.sources = {seed: generate(seed) for seed in SAMPLE_SEEDS}
+            self.sources.update((view_root_key(name), VIEW_ROOT_PROGRAMS[name]) for name in VIEW_ROOT_PROGRAMS)
+            self.paths = write_sources(self.sources, self.workdir)
+        return list(self.paths.values())
+
+    def remove(self) -> None:
+        if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def stop(self) -> None:
-        self.probing.stop()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
 
 
-probing.in_background("verdicts", SampleProbing)
+FILES = SampleFiles()
+probing.in_background("verdicts", FILES.write, FILES.remove)
 
 
 @pytest.fixture(scope="module")
 def verdicts():
-    return probing.take("verdicts").verdicts()
+    probes = probing.results("verdicts")
+    try:
+        return {key: compare(key, path, FILES.sources[key], probes.get(path, NO_RESULT))
+                for key, path in FILES.paths.items()}
+    finally:
+        FILES.remove()
 
 
 @pytest.fixture(scope="module")
