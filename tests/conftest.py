@@ -1,25 +1,21 @@
-import json
-import os
-import subprocess
+import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
 
-PROBE = Path(__file__).parent / "runtime_probe.py"
-
 sys.path.insert(0, str(Path(__file__).parent))
+
+import probing  # noqa: E402
 
 
 def pytest_addoption(parser):
     parser.addoption("--update-snapshots", action="store_true", help="rewrite tests/fixtures/*.fixed.py")
 
 
-@pytest.fixture(scope="session")
-def probes():
-    """What torch does in every runnable fixture and fix snapshot, by path: probed once, in one
-    process that imports torch once (tests/runtime_probe.py, a forked child per script)."""
-    torch = pytest.importorskip("torch")
+def runnable_fixtures() -> list:
+    """Every fixture and fix snapshot that can run here (not those that need CUDA, without it)."""
+    import torch
     from fixture_marks import FIXTURES, read_fixture
     scripts = sorted(FIXTURES.glob("*.py"))
     originals = {p.name.replace(".fixed.py", ".py") for p in scripts}
@@ -27,24 +23,25 @@ def probes():
     runnable = [p for p in scripts if torch.cuda.is_available() or p.name.replace(".fixed.py", ".py") not in needs_cuda]
     # Multi-file fixtures: the entry script of each directory (the probe puts its directory on sys.path).
     runnable += [p for p in sorted(FIXTURES.glob("*/main.py")) if torch.cuda.is_available() or not read_fixture(p).needs_cuda]
-    return run_probes(runnable)
+    return runnable
 
 
-def run_probes(scripts) -> dict:
-    """Probe scripts in one process per CPU, each importing torch once (a forked child per script)."""
-    scripts = list(scripts)
-    if not scripts:
-        return {}
-    workers = max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2, 4))
-    chunks = [scripts[index::workers] for index in range(workers)]
-    running = [subprocess.Popen([sys.executable, str(PROBE), "--many", *map(str, chunk)], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True) for chunk in chunks if chunk]
-    results = {}
-    for process in running:
-        stdout, stderr = process.communicate(timeout=1200)
-        assert process.returncode == 0, stderr
-        for line in stdout.splitlines():
-            if line.startswith("{"):
-                result = json.loads(line)
-                results[result.pop("path")] = result
-    return results
+probing.in_background("probes", runnable_fixtures)
+
+
+def pytest_collection_finish(session):
+    """Start the probing that the selected tests need, in the background (tests/probing.py)."""
+    if importlib.util.find_spec("torch") is not None and not session.config.option.collectonly:
+        probing.start_for(session.items)
+
+
+def pytest_sessionfinish(session):
+    probing.stop_all()
+
+
+@pytest.fixture(scope="session")
+def probes():
+    """What torch does in every runnable fixture and fix snapshot, by path: probed once, started
+    when the tests were collected (tests/probing.py)."""
+    pytest.importorskip("torch")
+    return probing.results("probes")

@@ -7,10 +7,14 @@ with the minimal program kept as a regression test.
 """
 from __future__ import annotations
 
+import shutil
+import tempfile
+
 import pytest
 
+import probing
 from generator.programs import generate
-from generator.runner import CATEGORIES, compare, gradlint_lines, run_sources
+from generator.runner import CATEGORIES, NO_RESULT, compare, gradlint_lines, write_sources
 from gradlint import lint_source
 
 torch = pytest.importorskip("torch")
@@ -18,11 +22,45 @@ torch = pytest.importorskip("torch")
 SAMPLE_SEEDS = range(0, 300)
 
 
+class SampleFiles:
+    """The sample's programs (by seed) and the regression programs' below (by view_root_key),
+    written to a folder for the probe, which runs them in the background (tests/probing.py)."""
+
+    def __init__(self):
+        self.workdir = None
+        self.sources, self.paths = {}, {}
+
+    def write(self) -> list:
+        if self.workdir is None:
+            self.workdir = tempfile.mkdtemp(prefix="gradlint_differential_")
+            self.sources = {seed: generate(seed) for seed in SAMPLE_SEEDS}
+            self.sources.update((view_root_key(name), VIEW_ROOT_PROGRAMS[name]) for name in VIEW_ROOT_PROGRAMS)
+            self.paths = write_sources(self.sources, self.workdir)
+        return list(self.paths.values())
+
+    def remove(self) -> None:
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+
+
+FILES = SampleFiles()
+probing.in_background("verdicts", FILES.write, FILES.remove)
+
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("differential")
-    return {v.seed: v for v in run_sources({seed: generate(seed) for seed in SAMPLE_SEEDS}, str(workdir))}
+def verdicts():
+    probes = probing.results("verdicts")
+    try:
+        return {key: compare(key, path, FILES.sources[key], probes.get(path, NO_RESULT))
+                for key, path in FILES.paths.items()}
+    finally:
+        FILES.remove()
+
+
+@pytest.fixture(scope="module")
+def sample(verdicts):
+    return {seed: verdicts[seed] for seed in SAMPLE_SEEDS}
 
 
 def test_every_generated_program_runs_under_torch(sample):
@@ -110,10 +148,15 @@ VIEW_ROOT_PROGRAMS = {
 }
 
 
+def view_root_key(name: str) -> str:
+    """The program's key in `verdicts` (and its file's name there: prog_<key>.py)."""
+    return f"view_root_{sorted(VIEW_ROOT_PROGRAMS).index(name)}"
+
+
 @pytest.mark.parametrize("name", sorted(VIEW_ROOT_PROGRAMS))
-def test_views_share_their_roots_autograd(name, tmp_path):
+def test_views_share_their_roots_autograd(name, verdicts):
     source = VIEW_ROOT_PROGRAMS[name]
-    (verdict,) = run_sources({0: source}, str(tmp_path))
+    verdict = verdicts[view_root_key(name)]
     assert verdict.agrees, verdict.describe()
     assert lint_source(source) == []
 

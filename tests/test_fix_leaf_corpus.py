@@ -87,10 +87,17 @@ CASES = list(itertools.product(BINDINGS, FOLLOW_UPS, CONTEXTS))
 def test_leaf_fixes_hold_in_every_context(binding, follow_up, context):
     source = program(BINDINGS[binding], FOLLOW_UPS[follow_up], context)
     before, before_error = run(source)
+    # A program seeds torch first and the analysis is a function of the text: when both fixes
+    # write the same text, its run and its findings are computed once.
+    runs, findings = {}, {}
     for unsafe in (False, True):
         fixed, _count, _remaining, error = fix_text(source, "corpus.py", unsafe=unsafe)
         assert error is None
-        after, after_error = run(fixed)
+        if fixed not in runs:
+            runs[fixed] = run(fixed)
+            findings[fixed] = lint_source(fixed, "corpus.py")
+        printed, after_error = runs[fixed]
+        after = printed
         values = lambda lines: [line for line in lines if not line.startswith("g ")]  # noqa: E731
         if before_error == "ValueError" and context == "optimizer" and after_error is None:
             after = after[:len(before)]  # the optimizer now accepts the leaf: the rest runs too
@@ -98,9 +105,9 @@ def test_leaf_fixes_hold_in_every_context(binding, follow_up, context):
             assert after_error == before_error, (unsafe, fixed)
         assert values(after) == values(before), (unsafe, fixed)
         # a `.grad` read still None after the fix is still reported (the fix did not only silence it)
-        reported = {d.line for d in lint_source(fixed, "corpus.py")}
+        reported = {d.line for d in findings[fixed]}
         read_line = next(n for n, line in enumerate(fixed.splitlines(), 1) if "print('g', w.grad)" in line)
-        if any(line == "g None" for line in run(fixed)[0]):
+        if any(line == "g None" for line in printed):
             assert read_line in reported, (unsafe, fixed)
         again, more, _, _ = fix_text(fixed, "corpus.py", unsafe=unsafe)
         assert again == fixed and more == 0

@@ -84,6 +84,9 @@ def compare(seed, path: str, source: str, probe: dict) -> Verdict:
     return verdict
 
 
+NO_RESULT = {"error": "no result from the probe"}
+
+
 class ProbeServer:
     """A long-lived warmed-up probe (probe_batch.py --serve): for many small batches."""
 
@@ -130,7 +133,7 @@ def probe_many(paths: Sequence[str], jobs: int = 2, server: Optional[ProbeServer
                 result = json.loads(line)
                 results[result.pop("path")] = result
     for path in paths:
-        results.setdefault(path, {"error": "no result from the probe"})
+        results.setdefault(path, NO_RESULT)
     return results
 
 
@@ -174,14 +177,20 @@ class Summary:
 def run_sources(sources: Dict[object, str], workdir: str, jobs: int = 2,
                 server: Optional[ProbeServer] = None) -> List[Verdict]:
     """Write each program (keyed by seed or name) to `workdir`, probe them all, compare."""
+    paths = write_sources(sources, workdir)
+    probes = probe_many(list(paths.values()), jobs, server)
+    return [compare(key, paths[key], sources[key], probes[paths[key]]) for key in sources]
+
+
+def write_sources(sources: Dict[object, str], workdir: str) -> Dict[object, str]:
+    """Each program written to `workdir` as prog_<key>.py: the paths, by key."""
     paths = {}
     for key, source in sources.items():
         path = os.path.join(workdir, f"prog_{key}.py")
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(source)
         paths[key] = path
-    probes = probe_many(list(paths.values()), jobs, server)
-    return [compare(key, paths[key], sources[key], probes[paths[key]]) for key in sources]
+    return paths
 
 
 def run(count: int, seed: int = 0, jobs: int = 2, out_dir: Optional[str] = None, batch: int = 2000,
