@@ -73,3 +73,14 @@ def test_the_collector_is_back_on_after_linting():
 def test_a_paused_collector_stays_paused(collector_paused):
     lint_source("x = 1\nprint(x.grad)\n")
     assert not gc.isenabled()
+
+
+def test_linting_again_and_again_keeps_no_tree_alive(collector_paused):
+    """Indexes the fixes build of a tree are dropped with it (a long-lived process, the language
+    server, lints on every edit): a hundred lints leave as many live objects as one."""
+    text = (FIXTURES / "fix_retain_forward_no_grad.py").read_text()
+    assert any(d.fix is not None for d in lint_source(text, "a.py"))  # the fixes' indexes are built
+    before = len(gc.get_objects())
+    for _ in range(100):
+        lint_source(text, "a.py")
+    assert len(gc.get_objects()) - before < 50

@@ -26,9 +26,10 @@ from __future__ import annotations
 import ast
 import functools
 import warnings
-import weakref
 from dataclasses import dataclass
 from typing import Dict, Iterable, Optional, Set
+
+from .text import PerTree, key
 
 # Methods and attributes whose result may share storage with (or be) the receiver.
 VIEW_METHODS = frozenset("""view view_as reshape reshape_as narrow select transpose t permute unsqueeze squeeze
@@ -92,7 +93,7 @@ class Parsed:
             for child in children:
                 self.parents[child] = node
             if hasattr(node, "end_col_offset") and hasattr(node, "lineno"):
-                self.index.setdefault(key_of(node), node)
+                self.index.setdefault(key(node), node)
             if node is not self.tree and isinstance(node, SCOPES):
                 self.nested.setdefault(scope, []).append(node)
                 self.own[node] = {"binds": [], "returns": [], "declares": [], "writes": []}
@@ -170,7 +171,7 @@ class Parsed:
         """The node of this tree at the same place as `node` (a node of the linter's own tree)."""
         if node is None or not hasattr(node, "lineno"):
             return None
-        return self.index.get(key_of(node))
+        return self.index.get(key(node))
 
     def scope_of(self, node: ast.AST) -> ast.AST:
         """The function (or module) whose body holds `node`; a class body counts as the module."""
@@ -205,11 +206,9 @@ def may_write(node: ast.AST) -> bool:
     return bool(node.args or node.keywords) or (name.endswith("_") and not name.startswith("_"))
 
 
-def key_of(node: ast.AST) -> tuple:
-    return (type(node).__name__, node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
 
 
-_BY_TREE: "weakref.WeakKeyDictionary[ast.Module, Parsed]" = weakref.WeakKeyDictionary()
+_BY_TREE: PerTree[Parsed] = PerTree(Parsed)
 
 
 @functools.lru_cache(maxsize=4)
@@ -223,10 +222,7 @@ def parsed_source(source, tree: Optional[ast.Module] = None) -> Optional[Parsed]
     """The index of the module: built on the tree the analysis ran on (`Facts.tree`) when given,
     else on the source parsed once more."""
     if tree is not None:
-        found = _BY_TREE.get(tree)
-        if found is None:
-            found = _BY_TREE[tree] = Parsed(tree)
-        return found
+        return _BY_TREE(tree)
     try:
         return parsed(source.text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):

@@ -7,8 +7,8 @@ placed at the start of the next line, so the line endings already in the file st
 from __future__ import annotations
 
 import ast
-import weakref
-from typing import Dict, List, Optional, Sequence
+import threading
+from typing import Callable, Dict, Generic, List, Optional, Sequence, TypeVar
 
 from ..analysis.source import SourceText
 from ..diagnostic import Edit, Location
@@ -189,17 +189,32 @@ def key(node: ast.AST) -> tuple:
     return (type(node).__name__, node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
 
 
-_LAYOUTS: "weakref.WeakKeyDictionary[ast.Module, Layout]" = weakref.WeakKeyDictionary()
+I = TypeVar("I")
+
+
+class PerTree(Generic[I]):
+    """An index of the tree being fixed, built once and kept for that tree only: the fixes of one
+    lint ask for it many times, and it is dropped when the next tree comes. (Not a
+    WeakKeyDictionary: an index holds its tree, so no entry would ever go, and every tree linted in
+    a long-lived process — the language server — would stay alive.)"""
+
+    def __init__(self, build: Callable[[ast.Module], I]):
+        self.build = build
+        self.local = threading.local()  # the server may lint on several threads
+
+    def __call__(self, tree: ast.Module) -> I:
+        last = getattr(self.local, "last", None)
+        if last is None or last[0] is not tree:
+            last = self.local.last = (tree, self.build(tree))
+        return last[1]
+
+
+_LAYOUTS: PerTree[Layout] = PerTree(Layout)
 
 
 def layout(tree: Optional[ast.Module]) -> Optional[Layout]:
     """The Layout of the analysed module (built once per tree); None without a tree."""
-    if tree is None:
-        return None
-    found = _LAYOUTS.get(tree)
-    if found is None:
-        found = _LAYOUTS[tree] = Layout(tree)
-    return found
+    return _LAYOUTS(tree) if tree is not None else None
 
 
 def statement_deletion(source: SourceText, stmt: ast.stmt, where: Layout) -> Optional[Edit]:
