@@ -2,7 +2,8 @@
 
 Every program is drawn from what gradlint's analysis models (factories, arithmetic, reductions, views,
 device/dtype moves, no_grad, detach, requires_grad_(), retain_grad(), rebinding, constant `if`s,
-short loops, small helpers (one returning a pair), lists and dicts of tensors, tuple unpacking,
+short loops, small helpers (one returning a pair), lists and dicts of tensors, lists computed by
+`map` or a comprehension, a named tuple's fields, tuple unpacking,
 nn.Linear layers with forward hooks that store their outputs, `.grad` reads, backward passes,
 optimizers).
 
@@ -16,8 +17,8 @@ tests/runtime_probe.py); it only keeps the programs valid.
 Statements are (lines, effect) pairs: `effect(state)` replays what the statement does, so a loop
 body can be checked for its second iteration and a dead branch can be generated on a throwaway copy.
 
-Constructs that are genuine static-analysis limits (see tests/test_differential.py,
-KNOWN_LIMITS) are not generated.
+Constructs that are genuine static-analysis limits (tests/test_differential.py,
+`test_documented_limit_*`) are not generated.
 """
 from __future__ import annotations
 
@@ -47,6 +48,8 @@ class State:
     vars: Dict[str, Tensor] = field(default_factory=dict)
     lists: Dict[str, List[Tensor]] = field(default_factory=dict)
     dicts: Dict[str, Dict[str, Tensor]] = field(default_factory=dict)
+    records: Dict[str, Tuple[Tensor, Tensor]] = field(default_factory=dict)  # Pair(first, second) instances
+    has_pair: bool = False  # the header defined the Pair named tuple
     layers: Tuple[str, ...] = ()  # the nn.Linear(3, 3) layers the header made
     hooked: Dict[str, str] = field(default_factory=dict)  # layer -> the list its forward hook appends to
     no_grad: bool = False
@@ -135,6 +138,8 @@ def _binary(name: str, src: str, other: str) -> Callable[[State], None]:
         shape = broadcast(a.shape, b.shape)
         if shape is None:
             raise Invalid("shapes")
+        if a.dtype != b.dtype:  # a known limit: which dtype wins depends on dimensions
+            raise Invalid("mixed dtypes")
         st.vars[name] = st.result([a, b], shape, promote(a, b))
     return effect
 
@@ -161,6 +166,7 @@ class Generator:
     LIST_NAMES = ["ts", "parts"]
     DICT_NAMES = ["feats", "cache"]
     DICT_KEYS = ["k", "q", "out"]
+    RECORD_NAMES = ["rec", "out2"]
 
     def __init__(self, seed: int, avoid=()):
         self.rng = random.Random(seed)
@@ -348,12 +354,19 @@ class Generator:
         self.rng.shuffle(terms)
         loss = " + ".join(f"{n}.sum()" for n in terms)
 
-        def effect(st, terms=tuple(terms)):
+        nonleaves = [n for n in terms if state.vars[n].rg and not state.vars[n].leaf]
+        late = self.pick(nonleaves) if nonleaves and self.chance(0.25) else None
+
+        def effect(st, terms=tuple(terms), late=late):
             if st.no_grad or not any(st.get(n).rg for n in terms):
                 raise Invalid("backward without grad")
+            if late is not None and not st.get(late).rg:
+                raise Invalid("retain_grad without grad")
+        # a retain_grad() just after the backward it needed to come before (then the read)
+        after = [f"{late}.retain_grad()", f"print({late}.grad)"] if late is not None else []
         if self.chance(0.5):
-            return Stmt([f"loss = {loss}", "loss.backward(retain_graph=True)"], effect)
-        return Stmt([f"({loss}).backward(retain_graph=True)"], effect)
+            return Stmt([f"loss = {loss}", "loss.backward(retain_graph=True)"] + after, effect)
+        return Stmt([f"({loss}).backward(retain_graph=True)"] + after, effect)
 
     def list_op(self, state: State) -> Optional[Stmt]:
         names = self.tensors(state)
@@ -451,6 +464,52 @@ class Generator:
                 st.vars[target] = present(st)
             return Stmt([f'{target} = {name}["{key}"]'], effect)
         return Stmt([f'print({name}["{key}"].grad)'], lambda st, present=present: present(st) and None)
+
+    def mapped(self, state: State) -> Optional[Stmt]:
+        """A list computed element by element: `list(map(lambda t: t * 2, [a, b]))` or the
+        comprehension `[t * 2 for t in (a, b)]`."""
+        names = self.tensors(state)
+        if not names:
+            return None
+        lst = self.pick(self.LIST_NAMES)
+        items = [self.pick(names) for _ in range(self.rng.randint(1, 3))]
+        seq = ", ".join(items)
+        text = self.pick([f"list(map(lambda t: t * 2, [{seq}]))", f"[t * 2 for t in ({seq},)]"])
+
+        def effect(st, lst=lst, items=tuple(items)):
+            st.lists[lst] = [st.result([st.get(n)], st.get(n).shape, st.get(n).dtype) for n in items]
+        return Stmt([f"{lst} = {text}"], effect)
+
+    def record_op(self, state: State) -> Optional[Stmt]:
+        """`Pair = namedtuple("Pair", "first second")` instances: made, read by field or index."""
+        names = self.tensors(state)
+        if not state.has_pair or not names:
+            return None
+        existing = sorted(state.records)
+        if not existing or self.chance(0.4):
+            name = self.pick(self.RECORD_NAMES)
+            first, second = self.pick(names), self.pick(names)
+            scaled = self.chance(0.6)
+
+            def effect(st, name=name, first=first, second=second, scaled=scaled):
+                a = st.get(first)
+                st.records[name] = (st.result([a], a.shape, a.dtype) if scaled else a, st.get(second))
+            return Stmt([f"{name} = Pair({first}{' * 2' if scaled else ''}, {second})"], effect)
+        name = self.pick(existing)
+        field_name, index = self.pick([("first", 0), ("second", 1)])
+        access = self.pick([f"{name}.{field_name}", f"{name}[{index}]"])
+
+        def present(st, name=name, index=index):
+            if name not in st.records:
+                raise Invalid("record")
+            return st.records[name][index]
+        if self.chance(0.5):
+            target = self.target(state)
+
+            def effect(st, target=target, present=present):
+                st.vars[target] = present(st)
+            return Stmt([f"{target} = {access}"], effect)
+        return Stmt([f"print({access}.grad)"], lambda st, present=present: present(st) and None)
 
     def layer_call(self, state: State) -> Optional[Stmt]:
         """`h = lin(x)` of an nn.Linear(3, 3) (its parameters require grad: the output is a
@@ -611,7 +670,9 @@ class Generator:
                   allow_backward: bool = True) -> Optional[Stmt]:
         kinds = ["factory"] * 3 + ["arith"] * 4 + ["reduce", "view", "view", "move", "move", "detach",
                  "requires_grad_", "retain_grad", "retain_grad", "retain_grad", "read", "read", "read", "read",
-                 "list_op", "list_op", "unpack", "dict_op"]
+                 "list_op", "list_op", "unpack", "dict_op", "mapped"]
+        if state.has_pair:
+            kinds += ["record_op"] * 2
         if state.layers:
             kinds += ["layer_call"] * 2
         if allow_backward:
@@ -655,6 +716,9 @@ class Generator:
         state = State()
         if "layer" not in self.avoid and self.chance(0.3):
             header += self.layers(state)
+        if "record" not in self.avoid and self.chance(0.2):
+            header = ["import collections"] + header + ['Pair = collections.namedtuple("Pair", "first second")', ""]
+            state.has_pair = True
         body: List[str] = []
         while len(header) + len(body) < target - 3:
             stmt = self.statement(state, target - len(header) - len(body) - 1, helpers, 0)

@@ -7,6 +7,7 @@ from typing import Optional, Tuple
 from . import torch_api as api
 
 from .arguments import Args, Kwargs
+from .expressions import MAX_EXACT_ELEMENTS
 from .host import HostBase
 from .keys import ELEMENTS
 from .state import merged
@@ -137,6 +138,12 @@ class BuiltinCallsMixin(HostBase):
     def mapped(self, node, functions: Value, iterables: Args) -> Value:
         """`map(f, xs, ys)`: a list of what `f` returns for an element of each. `f` is run once on
         any elements, as a comprehension's element is; it may also not run at all (empty input)."""
+        columns = [self.exact_elements(value) for _, value in iterables]
+        if len(functions) == 1 and all(column is not None for column in columns):
+            exact = [column for column in columns if column is not None]
+            if min(map(len, exact)) <= MAX_EXACT_ELEMENTS:
+                return frozenset({self.new_container(node, T.LIST, Shape(self.mapped_exactly(
+                    node, functions, [arg for arg, _ in iterables], exact)))})
         elements = [(arg, self.iterate(value) or UNKNOWN) for arg, value in iterables]
         entry = self.state
         self.state = entry.child()
@@ -145,6 +152,21 @@ class BuiltinCallsMixin(HostBase):
             results |= self.call_object(function, node, elements, {})
         self.state = merged(entry, [self.state, entry.child()])
         return frozenset({self.new_container(node, T.LIST, Shape(summary=results))})
+
+    def mapped_exactly(self, node, functions: Value, arguments: list, columns) -> Tuple[Value, ...]:
+        """`map(f, (a, b))` over sequences of known layout: `f` runs once per element, in order,
+        each run making objects of its own."""
+        context, results = self.context, []
+        try:
+            for index, row in enumerate(zip(*columns)):
+                self.context = context + (("iteration", id(node), index),)
+                out = NOTHING
+                for function in functions:
+                    out |= self.call_object(function, node, list(zip(arguments, row)), {})
+                results.append(out or UNKNOWN)
+        finally:
+            self.context = context
+        return tuple(results)
 
     def container_method(self, obj: Obj, name: str, node, args: Args, kwargs: Kwargs) -> Value:
         values = [v for _, v in args]

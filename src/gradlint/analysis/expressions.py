@@ -5,12 +5,14 @@ import ast
 import builtins
 import operator
 from contextlib import closing
-from typing import Any, Callable, Dict, Generator, List, Optional
+from typing import Any, Callable, Dict, Generator, List, Optional, Tuple
 
 from . import torch_api as api
 from .host import HostBase
 from .keys import ATTRIBUTE, ELEMENTS, SLOTS, TENSOR, VIEWS, VIEW_OF, VIEW_ROOT
 from .values import (NOTHING, UNKNOWN, Category, Leaf, Obj, Shape, T, TensorState, Value, Why)
+
+MAX_EXACT_ELEMENTS = 8  # comprehensions and map() over longer sequences see a summary element
 
 _UNSET = object()
 MAX_REPEATED = 64  # `[None] * n` with a literal n up to this is kept position by position
@@ -412,11 +414,36 @@ class ExpressionsMixin(HostBase):
         return shape is not None and shape.exact and bool(shape.items)
 
     def expr_ListComp(self, node) -> Value:
+        exact = self.exact_comprehension(node) if isinstance(node, ast.ListComp) else None
+        if exact is not None:
+            return frozenset({self.new_container(node, T.LIST, Shape(exact))})
         (element,) = self.comprehension(node, [node.elt])
         return frozenset({self.new_container(node, T.LIST, Shape(summary=element))})
 
     expr_SetComp = expr_ListComp
     expr_GeneratorExp = expr_ListComp
+
+    def exact_comprehension(self, node: ast.ListComp) -> Optional[Tuple[Value, ...]]:
+        """`[t * 2 for t in (a, b)]`: one loop, no `if`, over a short sequence of known layout runs
+        once per element, in order, each making objects of its own (None: not such a one)."""
+        if len(node.generators) != 1 or node.generators[0].ifs or node.generators[0].is_async:
+            return None
+        generator = node.generators[0]
+        items = self.exact_elements(self.eval(generator.iter))
+        if items is None or len(items) > MAX_EXACT_ELEMENTS:
+            return None
+        frame, context = self.frame, self.context
+        targets = frozenset(n.id for n in ast.walk(generator.target) if isinstance(n, ast.Name))
+        results = []
+        try:
+            for index, item in enumerate(items):
+                self.context = context + (("iteration", id(node), index),)
+                self.frame = type(frame)(("comp", id(node), self.context), frame, targets)
+                self.bind(generator.target, item, node)
+                results.append(self.eval(node.elt))
+        finally:
+            self.frame, self.context = frame, context
+        return tuple(results)
 
     def expr_DictComp(self, node) -> Value:
         _, value = self.comprehension(node, [node.key, node.value])
