@@ -123,15 +123,17 @@ def test_documented_limit_reshape_under_no_grad_is_not_guessed():
 def test_documented_limit_mixed_dtype_arithmetic_is_not_guessed():
     """float32 times a 0-dim float64 tensor is float32 (a 0-dim operand does not promote a
     dimensioned one), times a dimensioned float64 one float64. gradlint does not track dimensions,
-    so the product's dtype is unknown and `.double()` of it may or may not be a copy: the late
-    retain below may be on `c` itself, so the read is not claimed. Torch reports it: a known miss,
+    so the product's dtype is unknown and `.double()` of it may or may not be a copy: `b` and `h`
+    may both be `c`, retained in time through `b`, so the read is not claimed. Torch reports it: a known miss,
     which the generator avoids (binary ops between different dtypes)."""
     program = (
         "import torch\n"
         "a = torch.arange(3.0, requires_grad=True)\n"
         "x = a.double().mean()\n"
         "c = x * a\n"
+        "b = c.double()\n"
         "h = c.double()\n"
+        "b.retain_grad()\n"
         "h.sum().backward()\n"
         "h.retain_grad()\n"
         "print(h.grad)\n"
