@@ -33,6 +33,7 @@ def internal_errors(text: str, filename: str):
     return [d for d in lint_source(text, filename) if d.code == "GL999"]
 
 
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")  # hypothesmith compiles what it generates
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(hypothesmith.from_grammar())
 def test_lint_source_returns_normally_for_generated_grammar_programs(source):
