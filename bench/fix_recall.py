@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
-from conftest import run_probes  # noqa: E402  (tests/: one process per CPU, torch imported once)
+from probing import Probing, cpus  # noqa: E402  (tests/: one process per CPU, torch imported once)
 from fixture_marks import read_fixture  # noqa: E402
 
 from gradlint import lint_source  # noqa: E402
@@ -99,7 +99,7 @@ def main() -> int:
                        env={**__import__("os").environ, "PYTHONPATH": str(ROOT / "src")})
         originals = {script: FIXTURES / script for _, script in fixtures}
         fixed = {script: copies / script for _, script in fixtures}
-        probes = run_probes(list(originals.values()) + list(fixed.values()))
+        probes = Probing(list(originals.values()) + list(fixed.values()), cpus()).results()
         before = after = 0
         broken, left = [], collections.Counter()
         listing = []
