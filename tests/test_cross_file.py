@@ -129,3 +129,18 @@ def test_import_of_a_submodule_sets_the_package_attribute(tmp_path):
                                  ("import pkg", "pkg.data.sample(8)", 0)]:  # not imported: AttributeError
         text = f"import torch\n{imports}\n\nx = {call}\n(x ** 2).sum().backward()\nprint(x.grad)\n"
         assert len(lint_source(text, filename=str(main), imports=ProjectImports(str(main)))) == count, imports
+
+
+def test_import_as_of_a_module_past_the_limit_stays_unknown(tmp_path):
+    """Past the limit of modules followed per file, `import m as x` binds nothing known, and
+    nothing fails (an IndexError once, found on pytorch-lightning and captum)."""
+    from gradlint.analysis.imports import MAX_UNITS
+    for index in range(MAX_UNITS + 1):
+        (tmp_path / f"m{index}.py").write_text(DATA)
+    main = tmp_path / "main.py"
+    imports = "".join(f"import m{index}\n" for index in range(MAX_UNITS)) + f"import m{MAX_UNITS} as last\n"
+    calls = " + ".join(f"m{index}.sample(1)" for index in range(MAX_UNITS))
+    text = f"import torch\n{imports}\nx = last.sample(8)\ny = {calls}\n(x ** 2).sum().backward()\nprint(x.grad)\n"
+    main.write_text(text)
+    found = lint_source(text, filename=str(main), imports=ProjectImports(str(main)))
+    assert [f.code for f in found] == []

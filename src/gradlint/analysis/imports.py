@@ -178,10 +178,12 @@ class ImportsMixin(HostBase):
             modules = [self.module_object(unit) for unit in units[:len(frames)]]
             for package, (submodule, unit) in zip(frames, zip(modules[1:], units[1:])):
                 self.state.set((VARIABLE, package.key, unit.name.rsplit(".", 1)[-1]), frozenset({submodule}))
-            bound = modules[-1] if alias.asname else modules[0] if modules else None
-            complete = len(frames) == len(units)
+            if alias.asname:  # the last module: known only when every module on the way ran
+                bound = modules[-1] if len(frames) == len(units) else None
+            else:  # the top package: known when it ran (an attribute that did not run stays unknown)
+                bound = modules[0] if modules else None
             self.bind_name(alias.asname or alias.name.split(".")[0],
-                           frozenset({bound}) if bound is not None and (complete or not alias.asname) else UNKNOWN)
+                           frozenset({bound}) if bound is not None else UNKNOWN)
         return True
 
     def may_follow(self, node: Union[ast.Import, ast.ImportFrom]) -> bool:
