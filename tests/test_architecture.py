@@ -84,3 +84,19 @@ def test_layers_import_only_below_them():
             if module == layer or module.startswith(layer + "."):
                 outside = {t for t in targets if not any(t == a or t.startswith(a + ".") for a in allowed)}
                 assert not outside, f"{module} imports {sorted(outside)}"
+
+
+def test_the_analysis_writes_no_messages():
+    """The analysis records facts and source text (values.Why); sentences are the rules' (rules/
+    reasons.py): no string the analysis builds says where something happened ("on line")."""
+    offenders = []
+    for path in sorted((PACKAGE / "analysis").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                      and node.body and isinstance(node.body[0], ast.Expr)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings \
+                    and "on line" in node.value:
+                offenders.append(f"{path.name}:{node.lineno}")
+    assert not offenders

@@ -10,7 +10,7 @@ from typing import Any, Callable, Dict, Generator, List, Optional, Tuple
 from . import torch_api as api
 from .host import HostBase
 from .keys import ATTRIBUTE, ELEMENTS, SLOTS, TENSOR, VIEWS, VIEW_OF, VIEW_ROOT
-from .values import (NOTHING, UNKNOWN, Category, Leaf, Obj, Shape, T, TensorState, Value, Why)
+from .values import (NOTHING, UNKNOWN, Category, Event, Leaf, Obj, Shape, T, TensorState, Value, Why)
 
 MAX_EXACT_ELEMENTS = 8  # comprehensions and map() over longer sequences see a summary element
 
@@ -653,8 +653,8 @@ class ExpressionsMixin(HostBase):
             dtypes = {None}
         why = None
         if Leaf.NONLEAF in leaf:
-            why = Why(node.lineno, node.col_offset, f"`{text}` on line {node.lineno} computed it",
-                      Category.COMPUTED, node=node) if hasattr(node, "lineno") else None
+            why = Why(node.lineno, node.col_offset, Event.COMPUTED, text, Category.COMPUTED, node=node) \
+                if hasattr(node, "lineno") else None
         result = self.new_tensor(node, leaf, why, key=key, device=devices.pop() if len(devices) == 1 else None,
                                  dtype=dtypes.pop() if len(dtypes) == 1 else None, inputs=self.graph_inputs(operands),
                                  closed=self.graph_closed(operands))

@@ -12,7 +12,7 @@ at the top level of a module is followed (a project module `import X` binds is a
 whose attributes are what its top level bound). An unresolvable, star or conditional import, or one in a cycle, binds nothing known (as
 before). Findings are only ever reported in the linted file: `.grad` reads, optimizer arguments,
 bindings (where a fix would go) and unanalysed statements in another module are not recorded, and a
-reason made in another module names it (`ForeignWhy`: "`2 * torch.rand(...)` in data.py line 2
+reason made in another module names it (`Why.module`: "`2 * torch.rand(...)` in data.py line 2
 computed it"), with no position in the linted file.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Protocol, Sequence, Union
 
 from .file_facts import FileFacts, file_facts
@@ -32,13 +32,6 @@ from .values import UNKNOWN, Obj, T, Value, Why
 MAX_UNITS = 16  # project modules run per linted file
 MAX_DEPTH = 2  # imports followed from the linted file (1), and from what it imports (2)
 MAX_UNIT_LINES = 2_000  # larger modules are not followed (their names stay unknown)
-
-
-@dataclass(frozen=True)
-class ForeignWhy(Why):
-    """A reason made by code in another module of the project."""
-
-    module: str = ""
 
 
 class ModuleUnit:
@@ -306,16 +299,12 @@ class ImportsMixin(HostBase):
         """A reason made in another module's code, naming that module."""
         unit = self.unit
         assert unit is not None  # called while another module's code runs
-        text = why.text.replace(f" on line {why.line}", f" in {unit.display} line {why.line}", 1)
-        if text == why.text:
-            text = f"{why.text} (in {unit.display})"
-        return ForeignWhy(why.line, why.column, text, why.category, why.gpu_only, why.move, None, why.changes,
-                          module=unit.display)
+        return replace(why, module=unit.display, node=None)
 
     def tag_foreign_state(self, obj, state):
         """A tensor state set by another module's code: a reason it made there names the module."""
         why = state.why
-        if why is None or type(why) is not Why:
+        if why is None or why.module:
             return state
         old = self.state.get((TENSOR, obj))
         if old is not None and old.why is why:

@@ -24,7 +24,7 @@ from .expressions import ExpressionsMixin
 from .facts import Facts, GradRead, NonLeafOptimizerArgument, Span, UnanalysedStatement
 from .file_facts import file_facts
 from .frames import Frame
-from .imports import ForeignWhy, ImportsMixin
+from .imports import ImportsMixin
 from .keys import (ATTRIBUTE, ATTRIBUTE_NAMES, BACKWARD_LINE, EPOCH, GRAD_MODE, GRAPH_ESCAPED, HAVOC, RETAINEES,
                    SLOTS, TENSOR, VARIABLE)
 from .patterns import PatternsMixin
@@ -32,7 +32,7 @@ from .scopes import Scope, scan_scope
 from .source import ParsedNode, SourceText
 from .state import State
 from .statements import StatementsMixin
-from .values import (NOT_RETAINED, NOTHING, UNKNOWN, Epoch, Leaf, Obj, Retain, Slots, T, TensorState, Value, Why,
+from .values import (NOT_RETAINED, NOTHING, UNKNOWN, Epoch, Event, Leaf, Obj, Retain, Slots, T, TensorState, Value, Why,
                      ordered)
 from .visits import Path, Visit, verdict
 
@@ -599,7 +599,7 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
         """The line of the call that handed the tensor to the (inlined) function reading it; None
         when the function reading it made it, or when no call is being inlined."""
         line = state.why.line if state.why is not None else None
-        if not self.call_lines or line is None or isinstance(state.why, ForeignWhy):
+        if not self.call_lines or line is None or (state.why is not None and bool(state.why.module)):
             return None
         for depth in range(len(self.call_stack) - 1, -1, -1):
             function = self.call_stack[depth]
@@ -633,8 +633,8 @@ class Interpreter(StatementsMixin, PatternsMixin, ExpressionsMixin, CallsMixin, 
             states.append(state)
         return states[0], optimizer
 
-    def why(self, node, text: str, **fields) -> Why:
-        return Why(node.lineno, node.col_offset, text, **fields)
+    def why(self, node, event: Event, code: str, **fields) -> Why:
+        return Why(node.lineno, node.col_offset, event, code, **fields)
 
 
 def analyse(tree: ast.Module, source: SourceText, exhaustive: bool = False,

@@ -119,7 +119,7 @@ class StatementsMixin(HostBase):
         operand = self.eval(node.value)
         tensors = [o for o in current if o.sort is T.TENSOR]
         if tensors and len(tensors) == len(current):
-            self.in_place(current, [operand], node, f"`{self.source.segment(node)}`")
+            self.in_place(current, [operand], node, self.source.segment(node))
             return
         if any(o.sort in (T.LIST,) for o in current):
             for obj in current:
@@ -398,8 +398,7 @@ class StatementsMixin(HostBase):
         index = self.eval(target.slice)
         for obj in base:
             if obj.sort is T.TENSOR:
-                self.in_place(frozenset({obj}), [value], target,
-                              f"writing into `{self.source.segment(target)}`")
+                self.in_place(frozenset({obj}), [value], target, self.source.segment(target), written=True)
             elif obj.sort in (T.LIST, T.DICT):
                 self.container_set(obj, index, value, strong=len(base) == 1)
             elif obj.sort is T.TORCH_MODULE:

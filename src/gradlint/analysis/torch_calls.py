@@ -3,6 +3,7 @@ their spec in torch_api (the one table of what gradlint knows about torch's API)
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import List, Optional, Tuple
 
 from . import torch_api as api
@@ -11,8 +12,8 @@ from .host import HostBase
 from .keys import (ATTRIBUTE, CHILDREN, CREATE_GRAPH, GRAD_MODE, GRAPH_GRAD, HOOKS, MODES, REPARAMS, SLOTS, VIEWS,
                    VIEW_OF)
 from .source import shorten
-from .values import (NO_REPARAMS, NOTHING, TRAINING_MODES, UNKNOWN, Category, Children, Hooks, Leaf, Modes, Obj, Retain,
-                     Shape, Slots, T, TensorState, Value, Why, ordered)
+from .values import (NO_REPARAMS, NOTHING, TRAINING_MODES, UNKNOWN, Category, Children, Event, Hooks, Leaf, Modes, Obj,
+                     Retain, Shape, Slots, T, TensorState, Value, Why, ordered)
 
 Kind = api.Kind
 Recompute = api.Recompute
@@ -51,10 +52,9 @@ class TorchCallsMixin(HostBase):
         key = (GRAPH_GRAD, obj, made[0])
         value = self.state.get(key)
         if value is None:
-            text = (f"`{self.source.segment(subject)}.grad` on line {subject.lineno} is the gradient "
-                    f"`backward(create_graph=True)` on line {made[1]} computed with its graph")
-            grad = self.new_tensor(subject, {Leaf.NONLEAF}, Why(subject.lineno, subject.col_offset, text),
-                                   key=key, device=obj.device, dtype=obj.dtype)
+            why = Why(subject.lineno, subject.col_offset, Event.GRAPH_GRAD, self.source.segment(subject),
+                      other_line=made[1])
+            grad = self.new_tensor(subject, {Leaf.NONLEAF}, why, key=key, device=obj.device, dtype=obj.dtype)
             grad.maybe_plain = True
             value = frozenset({grad})
             self.state.set(key, value)
@@ -311,12 +311,12 @@ class TorchCallsMixin(HostBase):
             if isinstance(name, str) and module.sort in (T.TORCH_MODULE, T.INSTANCE):
                 reparams = (self.state.get((REPARAMS, module)) or NO_REPARAMS).added(name, (spec, short), node.lineno)
                 self.state.set((REPARAMS, module), reparams)
-                text = f"`{short}()` on line {node.lineno} made {name} a computed tensor"
+                why = self.why(node, Event.REPARAMETRIZED, short, name=name)
                 if spec.recompute is Recompute.AT_FORWARD:  # `weight.data` until the first forward
                     weight = self.new_tensor(node, {Leaf.PLAIN}, key=("reparam", id(module), name))
                 else:
                     grad = True if spec.recompute is Recompute.ON_READ else self.grad_enabled()
-                    weight = self.computed_attribute(node, ("reparam", id(module), name), text, grad, spec, name)
+                    weight = self.computed_attribute(node, ("reparam", id(module), name), why, grad, spec, name)
                 self.state.set((ATTRIBUTE, module, name), frozenset({weight}))
         return args[0][1]
 
@@ -330,10 +330,10 @@ class TorchCallsMixin(HostBase):
             self.state.set((REPARAMS, module), reparams.removed(name if isinstance(name, str) else None))
         return args[0][1]
 
-    def computed_attribute(self, node, key, text: str, grad, spec: api.Spec, name: str) -> Obj:
+    def computed_attribute(self, node, key, why: Why, grad, spec: api.Spec, name: str) -> Obj:
         """A reparametrized attribute computed (from parameters that may be frozen) in grad mode `grad`."""
         if grad is True and not self.file.parameters_may_be_frozen:
-            why = self.why(node, text, category=Category.REPARAMETRIZED, originals=spec.originals.format(name=name))
+            why = replace(why, category=Category.REPARAMETRIZED, originals=spec.originals.format(name=name))
             return self.new_tensor(node, {Leaf.NONLEAF}, why, key=key)
         return self.new_tensor(node, {Leaf.PLAIN if grad is False else Leaf.UNKNOWN}, key=key)
 
@@ -343,9 +343,9 @@ class TorchCallsMixin(HostBase):
         reparams = self.state.get((REPARAMS, module))
         for name, (spec, short), line in reparams.items if reparams else ():
             if spec.recompute is not Recompute.ON_READ:
-                text = (f"`{short}()` on line {line} made {name} a tensor computed at each forward;"
-                        f" `{self.source.segment(node)}` on line {node.lineno} computed it")
-                weight = self.computed_attribute(node, ("reparam", id(module), name, "forward"), text,
+                why = self.why(node, Event.RECOMPUTED, short, name=name, other_line=line,
+                               call=self.source.segment(node))
+                weight = self.computed_attribute(node, ("reparam", id(module), name, "forward"), why,
                                                  self.grad_enabled(), spec, name)
                 self.state.set((ATTRIBUTE, module, name), frozenset({weight}))
 
@@ -461,7 +461,7 @@ class TorchCallsMixin(HostBase):
         if kind is Kind.MAYBE_IDENTITY:
             return self.maybe_identity(node, tensors)
         if kind is Kind.IN_PLACE:
-            self.in_place(tensors, self.all_values(args, kwargs), node, f"`{self.source.segment(node)}`")
+            self.in_place(tensors, self.all_values(args, kwargs), node, self.source.segment(node))
             return tensors
         if kind is Kind.DIFFERENTIABLE:
             if spec.identity_when_fresh and all(o.fresh for o in tensors):
@@ -504,9 +504,8 @@ class TorchCallsMixin(HostBase):
             elif flag is None:
                 leaf = {Leaf.UNKNOWN}
             why = state.why
-            if flag is True and Leaf.NONLEAF in leaf and why is not None and "requires_grad_()" not in why.text:
-                why = Why(why.line, why.column, why.text + f"; `requires_grad_()` on line {node.lineno} "
-                          "does not make a non-leaf a leaf", why.category, why.gpu_only, why.move)
+            if flag is True and Leaf.NONLEAF in leaf and why is not None and not why.then_requires_grad:
+                why = replace(why, then_requires_grad=node.lineno)
             self.set_tensor_state(obj, state.with_(leaf=frozenset(leaf), why=why))
         return tensors
 
@@ -530,7 +529,7 @@ class TorchCallsMixin(HostBase):
                     leaf = (state.leaf - {Leaf.PLAIN} if sure else state.leaf) | {Leaf.RG_LEAF}
                     self.set_tensor_state(view, state.with_(leaf=leaf))
 
-    def in_place(self, tensors: Value, operands: List[Value], node, text: str) -> None:
+    def in_place(self, tensors: Value, operands: List[Value], node, code: str, written: bool = False) -> None:
         """An in-place write: a plain tensor that absorbs a requires-grad value becomes a non-leaf."""
         self.graph_rewritten(tensors)
         if self.grad_enabled() is not True:
@@ -547,7 +546,7 @@ class TorchCallsMixin(HostBase):
             state = self.tensor_state(obj)
             if Leaf.PLAIN in state.leaf:
                 leaf = (state.leaf - {Leaf.PLAIN} if strong else state.leaf) | {Leaf.NONLEAF}
-                why = Why(node.lineno, node.col_offset, f"{text} on line {node.lineno} made it part of the graph")
+                why = self.why(node, Event.WRITTEN_INTO if written else Event.IN_PLACE, code)
                 self.set_tensor_state(obj, state.with_(leaf=frozenset(leaf), why=state.why or why,
                                                        created_epoch=self.epoch().count))
 
@@ -688,12 +687,8 @@ class TorchCallsMixin(HostBase):
         why = None
         if Leaf.NONLEAF in leaf:
             if Leaf.RG_LEAF in kinds:
-                call = self.call_suffix(node, name)
-                if gpu_only:
-                    text = f"`{call}` on line {node.lineno} copies it when the device is a GPU"
-                else:
-                    text = f"`{call}` on line {node.lineno} {'wrapped' if wrap else 'copied'} it"
-                why = Why(node.lineno, node.col_offset, text, Category.MOVED,
+                event = Event.GPU_COPY if gpu_only else Event.WRAPPED if wrap else Event.COPIED
+                why = Why(node.lineno, node.col_offset, event, self.call_suffix(node, name), Category.MOVED,
                           gpu_only=gpu_only, move=name, node=node, changes=changes)
             else:
                 why = next((self.tensor_state(o).why for o in ordered(sources) if self.tensor_state(o).why), None)
@@ -781,11 +776,10 @@ class TorchCallsMixin(HostBase):
         it is computed from (its inputs and the module's stored tensors)."""
         graph = inputs if graph is None else graph
         if grad is True and not self.file.parameters_may_be_frozen:
-            call = f"`{self.source.segment(node)}`"
+            child = ""
             if self.child_path and isinstance(node, ast.Call):
                 child = self.source.segment(node.func) + "".join(f"[{i}]" for i in self.child_path)
-                call = f"`{child}` in {call}"
-            why = self.why(node, f"{call} on line {node.lineno} is the output of a module with parameters")
+            why = self.why(node, Event.MODULE_OUTPUT, self.source.segment(node), name=child)
             return frozenset({self.new_tensor(node, {Leaf.NONLEAF}, why, key=key, inputs=self.graph_inputs(graph),
                                               closed=self.graph_closed(graph), **self.layer_placement(inputs))})
         return self.op_result(node, inputs, self.source.segment(node), key=key)

@@ -62,19 +62,42 @@ class Category(enum.Enum):
     REPARAMETRIZED = "reparametrized"
 
 
+class Event(enum.Enum):
+    """What made a tensor a non-leaf, as a Why records it (rules/reasons.py tells it in words)."""
+
+    COMPUTED = "an op computed it from a tensor that requires grad"  # code: the op
+    MODULE_OUTPUT = "a layer with parameters made it"  # code: the call; name: the child run (`model[0]`)
+    IN_PLACE = "an in-place op made a plain tensor part of the graph"  # code: the op
+    WRITTEN_INTO = "a write into a plain tensor made it part of the graph"  # code: the target
+    COPIED = "a device/dtype move copied a requires-grad leaf"  # code: the move as written (`.to(device)`)
+    WRAPPED = "a tensor subclass wrapped a requires-grad leaf"  # code: the wrap
+    GPU_COPY = "a move copies a requires-grad leaf when the device is a GPU"  # code: the move
+    REPARAMETRIZED = "a reparametrization made an attribute computed"  # code: the function; name: the attribute
+    RECOMPUTED = "a forward recomputed a reparametrized attribute"  # as REPARAMETRIZED, other_line: its
+    # line, call: the forward call (the Why's line)
+    GRAPH_GRAD = "backward(create_graph=True) made a gradient with a graph"  # code: the tensor; other_line: the backward
+
+
 @dataclass(frozen=True)
 class Why:
-    """Where and how a tensor stopped being a leaf."""
+    """Where and how a tensor stopped being a leaf: facts and exact source text, never a sentence
+    (the rules write those, rules/reasons.py)."""
 
     line: int
     column: int
-    text: str  # e.g. "`x * 3` on line 2 computed it"
+    event: Event
+    code: str = ""  # the source text of what did it (see Event)
     category: Category = Category.COMPUTED
     gpu_only: bool = False  # a leaf on the CPU, a copy on a GPU (`.to(device)`)
     move: Optional[str] = None  # for MOVED: the method (`cuda`, `to`, `double`...)
     node: Any = field(default=None, compare=False)  # for MOVED: the call that copied it
     changes: str = "device"  # for MOVED: what the copy changed ("device" or "dtype")
     originals: Optional[str] = None  # for REPARAMETRIZED: the leaves whose .grad is filled instead
+    name: str = ""  # see Event
+    other_line: int = 0  # see Event
+    call: str = ""  # see Event
+    then_requires_grad: int = 0  # the line of a requires_grad_() that did not make it a leaf
+    module: str = ""  # made by code in another module of the project (how messages name it)
 
 
 @dataclass(eq=False)

@@ -9,6 +9,7 @@ from typing import Iterable, List, Optional, Tuple
 
 from ..analysis.facts import Facts, Span
 from ..diagnostic import Diagnostic, Fix, Location, Origin
+from .reasons import describe
 
 
 class Rule:
@@ -70,7 +71,7 @@ class RuleContext:
 def origin_of(why) -> Optional[Origin]:
     if why is None or getattr(why, "module", None):  # made in another module: no place in this file
         return None
-    return Origin(Location(why.line, why.column + 1), why.text)
+    return Origin(Location(why.line, why.column + 1), describe(why))
 
 
 def none_verdict(read, always: str = "is always None") -> str:

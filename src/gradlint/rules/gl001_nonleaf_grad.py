@@ -6,6 +6,7 @@ from ..fixes.retain import retain_plan
 from ..fixes.scaled import scaled_leaf_fix
 from .advice import leaf_first_advice
 from .base import Invalid, Rule, none_verdict, origin_of
+from .reasons import describe
 
 
 class NonLeafGradRead(Rule):
@@ -127,7 +128,7 @@ and optimizers accept `w`; it is safe.
         subject, why = read.subject, read.state.why
         if Retain.EARLY in read.state.retain:
             return unreached_message(read)
-        reason = why.text if why else "it is computed from a tensor that requires grad"
+        reason = describe(why) if why else "it is computed from a tensor that requires grad"
         advice = f"call {subject}.retain_grad() before backward()" if subject.isidentifier() or \
             subject.replace(".", "").replace("_", "").isalnum() else "bind it to a name and call retain_grad() on it before backward()"
         if read.loops and read.loops[-1].later:

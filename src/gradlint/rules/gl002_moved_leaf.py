@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..analysis.values import Category
 from ..fixes.creation import IN_PLACE_ADVICE, filled_after_fix, move_advice, moved_leaf_fix, written_in_place
 from .base import Invalid, Rule, none_verdict, origin_of
+from .reasons import describe
 
 
 class MovedLeafGradRead(Rule):
@@ -85,4 +86,4 @@ stored on a module (it becomes a registered parameter).
         else:
             advice = move_advice(why)
         verdict = "is None on a GPU" if why.gpu_only else none_verdict(read)
-        return f"`{subject}.grad` {verdict}: {subject} is not a leaf ({why.text}); {advice}"
+        return f"`{subject}.grad` {verdict}: {subject} is not a leaf ({describe(why)}); {advice}"

@@ -6,6 +6,7 @@ from ..fixes.creation import IN_PLACE_ADVICE, move_advice, moved_leaf_fix, writt
 from ..fixes.scaled import scaled_leaf_fix, scaled_written_in_place
 from .advice import leaf_first_advice
 from .base import Invalid, Rule, origin_of
+from .reasons import describe
 
 
 class NonLeafOptimizerParameter(Rule):
@@ -77,7 +78,7 @@ should be made is a design choice; the message says how.
     @staticmethod
     def message(argument) -> str:
         why = argument.state.why
-        reason = why.text if why else "it is computed"
+        reason = describe(why) if why else "it is computed"
         if why is not None and why.category is Category.MOVED:
             advice = move_advice(why)
         else:
