@@ -7,6 +7,7 @@ placed at the start of the next line, so the line endings already in the file st
 from __future__ import annotations
 
 import ast
+import bisect
 import threading
 from typing import Callable, Dict, Generic, List, Optional, Sequence, TypeVar
 
@@ -127,31 +128,28 @@ def insert_before(source: SourceText, stmt: ast.stmt, lines: Sequence[str]) -> O
 
 # -- the tree around a node ---------------------------------------------------------------------
 
+MAX_UNIT_SEARCH = 200  # top-level statements looked into for the file's indentation unit
+
+
 class Layout:
     """The analysed tree with parents: which block a statement is in, what encloses a node. Nodes
-    are looked up by type and position (`find`), so a node of another parse of the text works too."""
+    are looked up by type and position (`find`), so a node of another parse of the text works too.
+
+    Indexed one top-level statement at a time, when a node in it is first asked about: a fix in a
+    large file looks at the few statements around it, not at the whole tree."""
 
     def __init__(self, tree: ast.Module):
         self.tree = tree
-        self.parents: Dict[ast.AST, ast.AST] = {}
-        self.blocks: Dict[ast.AST, List[ast.stmt]] = {}  # statement -> the block (list) holding it
-        self.by_position: Dict[tuple, ast.AST] = {}
+        self.index = TreeIndex(tree)
+        self.parents = OnDemand(self.index, self.index.parents)
+        self.blocks = OnDemand(self.index, self.index.blocks)
         self.file_unit: Optional[str] = None
-        for parent in ast.walk(tree):
-            for name, value in ast.iter_fields(parent):
-                if isinstance(value, list):
-                    for child in value:
-                        if isinstance(child, ast.AST):
-                            self.parents[child] = parent
-                            if isinstance(child, ast.stmt):
-                                self.blocks[child] = value
-                elif isinstance(value, ast.AST):
-                    self.parents[value] = parent
-            if isinstance(parent, (ast.stmt, ast.expr)):
-                self.by_position.setdefault(key(parent), parent)
 
     def find(self, node: Optional[ast.AST]) -> Optional[ast.AST]:
-        return self.by_position.get(key(node)) if node is not None and hasattr(node, "lineno") else None
+        if node is None or not hasattr(node, "lineno"):
+            return None
+        self.index.around(node)
+        return self.index.by_position.get(key(node))
 
     def ancestors(self, node: ast.AST):
         node = self.parents.get(node)
@@ -172,9 +170,18 @@ class Layout:
         if unit:
             return unit
         if self.file_unit is None:  # the first block in the file that says
-            self.file_unit = next((u for u in (self.step(source, s) for s in self.blocks
-                                               if self.blocks[s] is not self.tree.body) if u), "    ")
+            self.file_unit = next((u for u in (self.step(source, s) for s in self.nested_statements()) if u), "    ")
         return self.file_unit
+
+    def nested_statements(self):
+        """The statements in blocks below the top level, in file order (indexing as it goes), in
+        the first MAX_UNIT_SEARCH top-level statements (a file of a million assignments and no
+        block is not walked to learn that it has none)."""
+        for index, top in enumerate(self.tree.body[:MAX_UNIT_SEARCH]):
+            self.index.statement(index)
+            for stmt in ast.walk(top):
+                if isinstance(stmt, ast.stmt) and stmt is not top:
+                    yield stmt
 
     def step(self, source: SourceText, stmt: ast.stmt) -> str:
         parent = self.parents.get(stmt)
@@ -183,6 +190,72 @@ class Layout:
             return ""
         inner, outer = indentation(source, stmt.lineno), indentation(source, parent.lineno)
         return inner[len(outer):] if inner.startswith(outer) and len(inner) > len(outer) else ""
+
+
+class TreeIndex:
+    """Parents, blocks and nodes by position, filled one top-level statement at a time."""
+
+    def __init__(self, tree: ast.Module):
+        self.tree = tree
+        self.parents: Dict[ast.AST, ast.AST] = {}
+        self.blocks: Dict[ast.AST, List[ast.stmt]] = {}  # statement -> the block (list) holding it
+        self.by_position: Dict[tuple, ast.AST] = {}
+        self.starts = [first_line(stmt) for stmt in tree.body]
+        self.done: set = set()  # the top-level statements (by index) indexed
+        for stmt in tree.body:
+            self.parents[stmt] = tree
+            self.blocks[stmt] = tree.body
+
+    def around(self, node: ast.AST) -> None:
+        """Index the top-level statement holding `node` (all of them for a node without a line)."""
+        line = getattr(node, "lineno", None)
+        if line is None:
+            for index in range(len(self.tree.body)):
+                self.statement(index)
+            return
+        # the statements starting at or before the line that reach it (`a = f(\n x); b = 1`: two)
+        index = bisect.bisect_right(self.starts, line) - 1
+        while index >= 0 and (self.tree.body[index].end_lineno or line) >= line:
+            self.statement(index)
+            index -= 1
+
+    def statement(self, index: int) -> None:
+        if index in self.done:
+            return
+        self.done.add(index)
+        for parent in ast.walk(self.tree.body[index]):
+            for _name, value in ast.iter_fields(parent):
+                if isinstance(value, list):
+                    for child in value:
+                        if isinstance(child, ast.AST):
+                            self.parents[child] = parent
+                            if isinstance(child, ast.stmt):
+                                self.blocks[child] = value
+                elif isinstance(value, ast.AST):
+                    self.parents[value] = parent
+            if isinstance(parent, (ast.stmt, ast.expr)):
+                self.by_position.setdefault(key(parent), parent)
+
+
+class OnDemand:
+    """A table of a TreeIndex read with `get`: the statement around the node is indexed first."""
+
+    def __init__(self, index: TreeIndex, table: dict):
+        self.index = index
+        self.table = table
+
+    def get(self, node, default=None):
+        value = self.table.get(node)
+        if value is None and node is not self.index.tree:  # (the module has no parent, no block)
+            self.index.around(node)
+            value = self.table.get(node)
+        return default if value is None else value
+
+
+def first_line(stmt: ast.stmt) -> int:
+    """Where a top-level statement starts: its first decorator's line, if any."""
+    decorators = getattr(stmt, "decorator_list", None) or ()
+    return min([stmt.lineno] + [d.lineno for d in decorators])
 
 
 def key(node: ast.AST) -> tuple:
