@@ -23,6 +23,10 @@ def runnable_fixtures() -> list:
     runnable = [p for p in scripts if torch.cuda.is_available() or p.name.replace(".fixed.py", ".py") not in needs_cuda]
     # Multi-file fixtures: the entry script of each directory (the probe puts its directory on sys.path).
     runnable += [p for p in sorted(FIXTURES.glob("*/main.py")) if torch.cuda.is_available() or not read_fixture(p).needs_cuda]
+    # Notebooks: their code cells, in order, as one script.
+    from fixture_marks import notebook_fixtures, notebook_script
+    runnable += [notebook_script(p) for p in notebook_fixtures()
+                 if torch.cuda.is_available() or not read_fixture(p).needs_cuda]
     return runnable
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,9 +32,30 @@ class Fixture:
         return sorted({line for line, code in marks if RUNTIME_CODES[code] == kind})
 
 
+def fixture_text(path: Path) -> str:
+    """The Python a fixture is: a script's text, or a notebook's code cells as the one program
+    gradlint lints (and the runtime check runs), in which marks are on program lines."""
+    if path.suffix == ".ipynb":
+        from gradlint.sources.notebook import NotebookFile
+        return NotebookFile.load(path.read_bytes(), str(path)).program.text
+    return path.read_text(encoding="utf-8")
+
+
+def notebook_script(path: Path) -> Path:
+    """The notebook's code cells written as a script, for the runtime probe (cells run in order,
+    as Jupyter's "Run all" does)."""
+    folder = Path(tempfile.gettempdir()) / "gradlint_notebook_fixtures"
+    folder.mkdir(exist_ok=True)
+    script = folder / (path.stem + ".py")
+    text = fixture_text(path)
+    if not script.exists() or script.read_text(encoding="utf-8") != text:
+        script.write_text(text, encoding="utf-8")
+    return script
+
+
 def read_fixture(path: Path) -> Fixture:
     fixture = Fixture(path)
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(fixture_text(path).splitlines(), start=1):
         if re.match(r"\s*#\s*requires:\s*cuda\b", line):
             fixture.needs_cuda = True
         for kind, codes in MARK.findall(line):
@@ -50,6 +72,11 @@ def project_fixtures() -> list:
     """Multi-file fixtures: a directory whose entry script `main.py` holds the marks and imports the
     directory's other modules (run with the directory on sys.path)."""
     return sorted(FIXTURES.glob("*/main.py"))
+
+
+def notebook_fixtures() -> list:
+    """Notebooks: the marks are in their code cells; values flow from cell to cell."""
+    return sorted(FIXTURES.glob("*.ipynb"))
 
 
 def fixture_id(path: Path) -> str:

@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import pytest
 
-from fixture_marks import all_fixtures, fixture_id, project_fixtures, read_fixture
+from fixture_marks import all_fixtures, fixture_id, fixture_text, notebook_fixtures, project_fixtures, read_fixture
 from gradlint import lint_source
 
 
 def findings(path) -> set:
-    return {(d.line, d.code) for d in lint_source(path.read_text(encoding="utf-8"), str(path))}
+    """(line, code) of what gradlint reports (a notebook's lines: those of its program)."""
+    return {(d.line, d.code) for d in lint_source(fixture_text(path), str(path))}
 
 
-@pytest.mark.parametrize("path", all_fixtures() + project_fixtures(), ids=fixture_id)
+@pytest.mark.parametrize("path", all_fixtures() + project_fixtures() + notebook_fixtures(), ids=fixture_id)
 def test_findings_equal_marks(path):
     fixture = read_fixture(path)
     assert findings(path) == fixture.expected
