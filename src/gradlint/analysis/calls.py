@@ -1,7 +1,7 @@
 """Calls: the entry point and dispatch by what is called.
 
-torch's API is in torch_calls (from the table in torch_api), code in the file in inlining, Python
-builtins and containers in builtin_calls. Anything we cannot see (other libraries, too-deep calls)
+torch's API is in torch_calls and, for torch.nn modules, module_calls (from the table in
+torch_api), code in the file in inlining, Python builtins and containers in builtin_calls. Anything we cannot see (other libraries, too-deep calls)
 gets unknown results, and the tensors handed to it "escape": they may be retained there, so they are
 never reported afterwards.
 """
@@ -19,12 +19,13 @@ Kind = api.Kind
 BUILTINS = "builtins."
 from .builtin_calls import BuiltinCallsMixin
 from .inlining import InliningMixin
+from .module_calls import ModuleCallsMixin
 from .module_dtypes import ModuleDtypesMixin
 from .numpy_calls import NumpyCallsMixin
 from .torch_calls import TorchCallsMixin
 
 
-class CallsMixin(TorchCallsMixin, InliningMixin, BuiltinCallsMixin, NumpyCallsMixin, ModuleDtypesMixin):
+class CallsMixin(TorchCallsMixin, ModuleCallsMixin, InliningMixin, BuiltinCallsMixin, NumpyCallsMixin, ModuleDtypesMixin):
     def expr_Call(self, node: ast.Call) -> Value:
         func = node.func
         if isinstance(func, ast.Attribute):
