@@ -7,14 +7,11 @@ with the minimal program kept as a regression test.
 """
 from __future__ import annotations
 
-import shutil
-import tempfile
-
 import pytest
 
 import probing
 from generator.programs import generate
-from generator.runner import CATEGORIES, NO_RESULT, compare, gradlint_lines, write_sources
+from generator.runner import CATEGORIES, ProgramFiles, compare, gradlint_lines
 from gradlint import lint_source
 
 torch = pytest.importorskip("torch")
@@ -22,40 +19,20 @@ torch = pytest.importorskip("torch")
 SAMPLE_SEEDS = range(0, 300)
 
 
-class SampleFiles:
-    """The sample's programs (by seed) and the regression programs' below (by regression_key),
-    written to a folder for the probe, which runs them in the background (tests/probing.py)."""
-
-    def __init__(self):
-        self.workdir = None
-        self.sources, self.paths = {}, {}
-
-    def write(self) -> list:
-        if self.workdir is None:
-            self.workdir = tempfile.mkdtemp(prefix="gradlint_differential_")
-            self.sources = {seed: generate(seed) for seed in SAMPLE_SEEDS}
-            self.sources.update((regression_key(name), REGRESSION_PROGRAMS[name]) for name in REGRESSION_PROGRAMS)
-            self.paths = write_sources(self.sources, self.workdir)
-        return list(self.paths.values())
-
-    def remove(self) -> None:
-        if self.workdir is not None:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-            self.workdir = None
+def sample_sources() -> dict:
+    """The sample's programs (by seed) and the regression programs' below (by regression_key)."""
+    sources = {seed: generate(seed) for seed in SAMPLE_SEEDS}
+    sources.update((regression_key(name), REGRESSION_PROGRAMS[name]) for name in REGRESSION_PROGRAMS)
+    return sources
 
 
-FILES = SampleFiles()
+FILES = ProgramFiles(sample_sources, "gradlint_differential_")
 probing.in_background("verdicts", FILES.write, FILES.remove)
 
 
 @pytest.fixture(scope="module")
 def verdicts():
-    probes = probing.results("verdicts")
-    try:
-        return {key: compare(key, path, FILES.sources[key], probes.get(path, NO_RESULT))
-                for key, path in FILES.paths.items()}
-    finally:
-        FILES.remove()
+    return FILES.verdicts(probing.results("verdicts"))
 
 
 @pytest.fixture(scope="module")

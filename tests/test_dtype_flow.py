@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from generator.runner import run_sources
+import probing
+from generator.runner import ProgramFiles
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("numpy")
@@ -89,21 +90,24 @@ SILENT = {
 }
 
 
+FILES = ProgramFiles(lambda: {name: HEAD + text for name, text in {**FOUND, **SILENT}.items()}, "gradlint_dtype_")
+probing.in_background("dtype_verdicts", FILES.write, FILES.remove)  # probed while other tests run
+
+
 @pytest.fixture(scope="module")
-def verdicts(tmp_path_factory):
-    sources = {name: HEAD + text for name, text in {**FOUND, **SILENT}.items()}
-    return {v.seed: v for v in run_sources(sources, str(tmp_path_factory.mktemp("dtype")))}
+def dtype_verdicts():
+    return FILES.verdicts(probing.results("dtype_verdicts"))
 
 
 @pytest.mark.parametrize("name", sorted(FOUND))
-def test_proven_dtype_copies_are_found(name, verdicts):
-    verdict = verdicts[name]
+def test_proven_dtype_copies_are_found(name, dtype_verdicts):
+    verdict = dtype_verdicts[name]
     assert verdict.probe["nonleaf_reads"], "torch reports nothing: the program proves nothing"
     assert verdict.agrees, verdict.describe()
 
 
 @pytest.mark.parametrize("name", sorted(SILENT))
-def test_unproven_dtypes_are_not_guessed(name, verdicts):
-    verdict = verdicts[name]
+def test_unproven_dtypes_are_not_guessed(name, dtype_verdicts):
+    verdict = dtype_verdicts[name]
     assert verdict.probe.get("error") is None, verdict.probe["error"]
     assert not verdict.false_positives and not verdict.lint["nonleaf_reads"], verdict.describe()

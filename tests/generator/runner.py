@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
 from .programs import generate
 
@@ -180,6 +181,37 @@ def run_sources(sources: Dict[object, str], workdir: str, jobs: int = 2,
     paths = write_sources(sources, workdir)
     probes = probe_many(list(paths.values()), jobs, server)
     return [compare(key, paths[key], sources[key], probes[paths[key]]) for key in sources]
+
+
+class ProgramFiles:
+    """Programs (by key) written to a folder for a probe that runs them in the background
+    (tests/probing.py), then compared with gradlint once the probe is done."""
+
+    def __init__(self, sources: Callable[[], Dict[object, str]], prefix: str):
+        self.make_sources, self.prefix = sources, prefix
+        self.workdir: Optional[str] = None
+        self.sources: Dict[object, str] = {}
+        self.paths: Dict[object, str] = {}
+
+    def write(self) -> list:
+        if self.workdir is None:
+            self.workdir = tempfile.mkdtemp(prefix=self.prefix)
+            self.sources = self.make_sources()
+            self.paths = write_sources(self.sources, self.workdir)
+        return list(self.paths.values())
+
+    def remove(self) -> None:
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+
+    def verdicts(self, probes: Dict[str, dict]) -> Dict[object, "Verdict"]:
+        """Each program's verdict, from what the probe saw; the folder is removed."""
+        try:
+            return {key: compare(key, path, self.sources[key], probes.get(path, NO_RESULT))
+                    for key, path in self.paths.items()}
+        finally:
+            self.remove()
 
 
 def write_sources(sources: Dict[object, str], workdir: str) -> Dict[object, str]:
