@@ -28,3 +28,14 @@ def test_leaf_first_advice(made, advice):
         assert SCALE not in finding.message and COMPUTE not in finding.message
     else:
         assert advice in finding.message
+
+
+@pytest.mark.parametrize("loop, stepping", [
+    ("for _ in range(3):\n    x.sum().backward()\n    print(x.grad)\n    x = x * 0.5\n", True),
+    ("for x in (a, a * 2):\n    x.sum().backward()\n    print(x.grad)\n", False),  # visits tensors, steps none
+])
+def test_stepping_advice_only_for_a_loop_that_rebinds_the_name(loop, stepping):
+    text = "import torch\na = torch.ones(2, requires_grad=True)\nx = a\n" + loop
+    (finding,) = lint_source(text, "a.py")
+    assert finding.code == "GL001" and "later iterations" in finding.message
+    assert ("to step a leaf in a loop" in finding.message) is stepping

@@ -1,6 +1,8 @@
 """GL001: `.grad` read of a computed non-leaf that does not retain grad."""
 from __future__ import annotations
 
+import ast
+
 from ..analysis.values import Category, Retain
 from ..fixes.retain import retain_plan
 from ..fixes.scaled import scaled_leaf_fix
@@ -120,20 +122,20 @@ and optimizers accept `w`; it is safe.
                     fix, why_not = retain_plan(read, context.source, facts.tree)
                 if why is not None and why.category is Category.REPARAMETRIZED:
                     why_not = None  # the advice is to read the original parameters, not to retain
-            message = self.message(read) + (f" (no fix: {why_not})" if why_not else "")
+            message = self.message(read, facts.tree) + (f" (no fix: {why_not})" if why_not else "")
             yield self.diagnostic(context, read.span, message, origin_of(why), fix)
 
     @staticmethod
-    def message(read) -> str:
+    def message(read, tree=None) -> str:
         subject, why = read.subject, read.state.why
         if Retain.EARLY in read.state.retain:
             return unreached_message(read)
         reason = describe(why) if why else "it is computed from a tensor that requires grad"
         advice = f"call {subject}.retain_grad() before backward()" if subject.isidentifier() or \
             subject.replace(".", "").replace("_", "").isalnum() else "bind it to a name and call retain_grad() on it before backward()"
-        if read.loops and read.loops[-1].later:
-            advice = (f"to step a leaf in a loop, rebind a leaf: {subject} = (...).detach().requires_grad_()"
-                      if subject.isidentifier() else advice)
+        if read.loops and read.loops[-1].later and subject.isidentifier() \
+                and rebinds_in_loop(tree, read.loops[-1].line, subject):
+            advice = f"to step a leaf in a loop, rebind a leaf: {subject} = (...).detach().requires_grad_()"
         elif leaf_first_advice(why):
             advice = f"{leaf_first_advice(why)}; or {advice}"
         elif why is not None and why.category is Category.REPARAMETRIZED:
@@ -142,6 +144,26 @@ and optimizers accept `w`; it is safe.
             advice += ", or read .grad of the leaf it comes from"
         called = f" (in the call on line {read.escaped_call})" if read.escaped_call and not read.calls else ""
         return f"`{subject}.grad` {none_verdict(read)}: {subject} is not a leaf ({reason}){called}; {advice}"
+
+
+def rebinds_in_loop(tree, line: int, name: str) -> bool:
+    """The loop on `line` assigns `name` in its body (`x = x - lr * x.grad`): a leaf stepped by
+    rebinding it. (Not its own target: `for t in (x, u)` visits tensors, it steps nothing.)"""
+    loop = next((node for node in ast.walk(tree) if isinstance(node, (ast.For, ast.AsyncFor, ast.While))
+                 and node.lineno == line), None) if tree is not None else None
+    if loop is None:
+        return True  # not found: keep the advice the iterations suggest
+    return any(isinstance(target, ast.Name) and target.id == name
+               for statement in loop.body for node in ast.walk(statement)
+               for target in assigned_targets(node))
+
+
+def assigned_targets(node) -> list:
+    if isinstance(node, ast.Assign):
+        return [n for t in node.targets for n in ast.walk(t)]
+    if isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.NamedExpr)):
+        return [node.target]
+    return []
 
 
 def unreached_message(read) -> str:
