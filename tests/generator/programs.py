@@ -457,13 +457,7 @@ class Generator:
             if name not in st.dicts or key not in st.dicts[name]:
                 raise Invalid("key")
             return st.dicts[name][key]
-        if kind == 2:
-            target = self.target(state)
-
-            def effect(st, target=target, present=present):
-                st.vars[target] = present(st)
-            return Stmt([f'{target} = {name}["{key}"]'], effect)
-        return Stmt([f'print({name}["{key}"].grad)'], lambda st, present=present: present(st) and None)
+        return self.bind_or_read(state, f'{name}["{key}"]', present, bind=kind == 2)
 
     def mapped(self, state: State) -> Optional[Stmt]:
         """A list computed element by element: `list(map(lambda t: t * 2, [a, b]))` or the
@@ -503,7 +497,12 @@ class Generator:
             if name not in st.records:
                 raise Invalid("record")
             return st.records[name][index]
-        if self.chance(0.5):
+        return self.bind_or_read(state, access, present, bind=self.chance(0.5))
+
+    def bind_or_read(self, state: State, access: str, present: Callable[[State], Tensor], bind: bool) -> Stmt:
+        """`name = <access>` (a tensor held in a container or record), or `print(<access>.grad)`;
+        `present(st)` is that tensor (Invalid where it is not there)."""
+        if bind:
             target = self.target(state)
 
             def effect(st, target=target, present=present):

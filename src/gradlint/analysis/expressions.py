@@ -384,12 +384,13 @@ class ExpressionsMixin(HostBase):
         return out
 
     # ----------------------------------------------------------------- comprehensions
-    def comprehension(self, node, element_nodes) -> List[Value]:
+    def comprehension(self, node, element_nodes, first: Optional[Value] = None) -> List[Value]:
         """The values of a comprehension's element expressions (any element). Its own scope holds
-        its targets; its first iterable is evaluated in the scope around it, and a walrus inside
-        binds there (PEP 572)."""
+        its targets; its first iterable is evaluated in the scope around it (`first`: already
+        evaluated), and a walrus inside binds there (PEP 572)."""
         frame = self.frame
-        first = self.eval(node.generators[0].iter)
+        if first is None:
+            first = self.eval(node.generators[0].iter)
         targets = {n.id for g in node.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
         comp = type(frame)(("comp", id(node), self.context), frame, frozenset(targets))
         comp.runs_surely = self.runs_an_element(node, first)
@@ -414,22 +415,24 @@ class ExpressionsMixin(HostBase):
         return shape is not None and shape.exact and bool(shape.items)
 
     def expr_ListComp(self, node) -> Value:
-        exact = self.exact_comprehension(node) if isinstance(node, ast.ListComp) else None
+        first = self.eval(node.generators[0].iter)
+        exact = self.exact_comprehension(node, first) if isinstance(node, ast.ListComp) else None
         if exact is not None:
             return frozenset({self.new_container(node, T.LIST, Shape(exact))})
-        (element,) = self.comprehension(node, [node.elt])
+        (element,) = self.comprehension(node, [node.elt], first)
         return frozenset({self.new_container(node, T.LIST, Shape(summary=element))})
 
     expr_SetComp = expr_ListComp
     expr_GeneratorExp = expr_ListComp
 
-    def exact_comprehension(self, node: ast.ListComp) -> Optional[Tuple[Value, ...]]:
-        """`[t * 2 for t in (a, b)]`: one loop, no `if`, over a short sequence of known layout runs
-        once per element, in order, each making objects of its own (None: not such a one)."""
+    def exact_comprehension(self, node: ast.ListComp, first: Value) -> Optional[Tuple[Value, ...]]:
+        """`[t * 2 for t in (a, b)]`: one loop, no `if`, over a short sequence of known layout
+        (`first`, the iterable's value) runs once per element, in order, each making objects of its
+        own (None: not such a one)."""
         if len(node.generators) != 1 or node.generators[0].ifs or node.generators[0].is_async:
             return None
         generator = node.generators[0]
-        items = self.exact_elements(self.eval(generator.iter))
+        items = self.exact_elements(first)
         if items is None or len(items) > MAX_EXACT_ELEMENTS:
             return None
         frame, context = self.frame, self.context

@@ -245,14 +245,13 @@ class ModuleCallsMixin(HostBase):
     def layer_placement(self, inputs) -> dict:
         """A layer runs only where its input is and only on its parameters' dtype: its output has
         the device and the (float) dtype its tensor inputs share (not under autocast)."""
-        tensors = [o for value in inputs for o in value]
+        tensors = frozenset(o for value in inputs for o in value)
         if not tensors or any(o.sort is not T.TENSOR for o in tensors):
             return {}
-        devices = {o.device for o in tensors}
-        dtypes = {o.dtype for o in tensors}
-        dtype = dtypes.pop() if len(dtypes) == 1 else None
-        return {"device": devices.pop() if len(devices) == 1 else None,
-                "dtype": dtype if dtype in api.FLOAT_DTYPES and not self.file.autocast_possible else None}
+        placement = self.placement_of(tensors)
+        if placement["dtype"] not in api.FLOAT_DTYPES or self.file.autocast_possible:
+            placement["dtype"] = None
+        return placement
 
     def module_method(self, module: Obj, name: str, node, args: Args, kwargs: Kwargs) -> Value:
         spec = api.module_member(name)
